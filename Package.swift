@@ -1,0 +1,41 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "aocpipe",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "aocpipe", targets: ["aocpipe"]),
+        .library(name: "AOCPipe", targets: ["AOCPipe"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(
+            name: "AOCPipe",
+            dependencies: [
+                "CZlib",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "aocpipe",
+            dependencies: [
+                "AOCPipe",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "AOCPipeTests",
+            dependencies: ["AOCPipe"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

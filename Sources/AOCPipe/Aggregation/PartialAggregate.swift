@@ -1,0 +1,95 @@
+/// What one worker counts: hour windows of the report zone, and the raw material of the
+/// freeze-latency join. Owned by one worker (no locks); partials merge at the end.
+///
+/// Hours are keyed by the UTC instant at which the local hour starts, so a repeated local
+/// hour (DST fall-back) is two windows and +05:30/+05:45 zones start hours at :30/:15 UTC.
+/// The window of the last record is cached: logs are nearly time-ordered, so most records
+/// skip the dictionary.
+public struct PartialAggregate: Sendable {
+    /// Hour windows, in first-seen order; `hourIndex` maps a start to its position.
+    public private(set) var hourStarts: [Int] = []
+    public private(set) var hourCounters: [Counters] = []
+    var hourIndex: [Int: Int] = [:]
+
+    /// Earliest `reported` time (ms) of each case.
+    var reportedAt: [CaseKey: Int] = [:]
+    /// Every `frozen` event: case and time (ms); joined with `reportedAt` after all input.
+    var frozen: [FrozenEvent] = []
+    /// Latest event time seen (ms).
+    public private(set) var maxMillis = Int.min
+
+    var cursor: Zone.Cursor
+    var cachedLow = 1, cachedHigh = 0, cachedIndex = 0
+
+    struct FrozenEvent: Sendable {
+        var key: CaseKey
+        var millis: Int
+    }
+
+    public init(reportZone: Zone) {
+        cursor = Zone.Cursor(zone: reportZone)
+    }
+
+    public mutating func add(_ event: Event) {
+        let second = CivilTime.floorDiv(event.millis, 1000)
+        let i: Int
+        if second >= cachedLow && second < cachedHigh {
+            i = cachedIndex
+        } else {
+            i = window(containing: second)
+        }
+        hourCounters[i].count(event)
+        if event.millis > maxMillis { maxMillis = event.millis }
+        switch event.kind {
+        case .reported:
+            if let t = reportedAt[event.caseKey], t <= event.millis {} else { reportedAt[event.caseKey] = event.millis }
+        case .frozen:
+            frozen.append(FrozenEvent(key: event.caseKey, millis: event.millis))
+        default: break
+        }
+    }
+
+    /// Finds or creates the hour window holding `second`, and caches it.
+    mutating func window(containing second: Int) -> Int {
+        let offset = cursor.offset(utc: second)
+        let local = second + offset
+        let start = local - CivilTime.floorMod(local, 3600) - offset
+        let i: Int
+        if let found = hourIndex[start] {
+            i = found
+        } else {
+            i = hourCounters.count
+            hourIndex[start] = i
+            hourStarts.append(start)
+            hourCounters.append(Counters())
+        }
+        // The cache must not outlive the offset range it was computed in.
+        cachedLow = max(start, cursor.low)
+        cachedHigh = min(start + 3600, cursor.high)
+        cachedIndex = i
+        return i
+    }
+
+    /// Adds another worker's counts into this one.
+    public mutating func merge(_ other: PartialAggregate) {
+        for (k, start) in other.hourStarts.enumerated() {
+            let i: Int
+            if let found = hourIndex[start] {
+                i = found
+            } else {
+                i = hourCounters.count
+                hourIndex[start] = i
+                hourStarts.append(start)
+                hourCounters.append(Counters())
+            }
+            hourCounters[i] += other.hourCounters[k]
+        }
+        for (key, t) in other.reportedAt {
+            if let mine = reportedAt[key], mine <= t { continue }
+            reportedAt[key] = t
+        }
+        frozen.append(contentsOf: other.frozen)
+        maxMillis = max(maxMillis, other.maxMillis)
+        cachedLow = 1; cachedHigh = 0
+    }
+}

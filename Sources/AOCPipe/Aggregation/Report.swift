@@ -1,0 +1,132 @@
+/// One reported window: an hour, a day, or the whole run.
+public struct WindowReport: Sendable, Equatable {
+    /// UTC seconds of the window's start and end.
+    public var start: Int
+    public var end: Int
+    /// Offset of the report zone at the start (for rendering local times).
+    public var startOffset: Int
+    /// Offset at the end: a day or hour can end in another offset than it started (DST).
+    public var endOffset: Int
+    public var counters: Counters
+    public var freeze: FreezeStats
+    public var isFinal: Bool
+}
+
+/// The input side of a run: what was read and what could not be used.
+public struct InputStats: Sendable, Equatable {
+    public var files = 0
+    public var bytesRead = 0
+    public var bytesDecoded = 0
+    public var lines = 0
+    public var records = 0
+    public var skipped = 0
+    public var malformedByReason: [MalformedReason: Int] = [:]
+    public var lateDropped = 0
+    /// `frozen` events with no `reported` event for their case, or one after them.
+    public var unmatched = 0
+    public var damage: [DecodeDamage] = []
+
+    public init() {}
+
+    public var malformed: Int { malformedByReason.values.reduce(0, +) }
+
+    public static func += (a: inout InputStats, b: InputStats) {
+        a.files += b.files
+        a.bytesRead += b.bytesRead
+        a.bytesDecoded += b.bytesDecoded
+        a.lines += b.lines
+        a.records += b.records
+        a.skipped += b.skipped
+        for (k, v) in b.malformedByReason { a.malformedByReason[k, default: 0] += v }
+        a.lateDropped += b.lateDropped
+        a.unmatched += b.unmatched
+        a.damage += b.damage
+    }
+}
+
+/// Everything a run produced: the windows and the input accounting. Renderers read only this.
+public struct Report: Sendable {
+    public var pipeline: String
+    public var zone: Zone
+    /// Latest event time seen (UTC seconds), nil when nothing was counted.
+    public var watermark: Int?
+    public var totals: WindowReport
+    public var days: [WindowReport]
+    public var hours: [WindowReport]
+    public var input: InputStats
+    /// Per source name, in pipeline order.
+    public var sources: [(name: String, stats: InputStats)]
+
+    /// Builds the windows from merged counts: hours as counted, days as the sum of the hours
+    /// that start on each local date, the latency join done once over all input.
+    public init(pipeline: String, zone: Zone, aggregate: PartialAggregate, input: InputStats,
+                sources: [(name: String, stats: InputStats)], slaMillis: Int, latenessMillis: Int) {
+        self.pipeline = pipeline
+        self.zone = zone
+        self.input = input
+        self.sources = sources
+        var cursor = Zone.Cursor(zone: zone)
+
+        // Latency join: each frozen event against its case's earliest report.
+        var hourLatencies: [Int: [Int]] = [:]
+        for f in aggregate.frozen {
+            guard let reported = aggregate.reportedAt[f.key], reported <= f.millis else {
+                self.input.unmatched += 1
+                continue
+            }
+            let second = CivilTime.floorDiv(f.millis, 1000)
+            let offset = cursor.offset(utc: second)
+            let local = second + offset
+            hourLatencies[local - CivilTime.floorMod(local, 3600) - offset, default: []].append(f.millis - reported)
+        }
+
+        let watermark = aggregate.maxMillis == Int.min ? nil : CivilTime.floorDiv(aggregate.maxMillis, 1000)
+        self.watermark = watermark
+        let finalBefore = watermark.map { $0 - latenessMillis / 1000 } ?? Int.min
+
+        // Hours, in time order.
+        let order = aggregate.hourStarts.indices.sorted { aggregate.hourStarts[$0] < aggregate.hourStarts[$1] }
+        var hours: [WindowReport] = []
+        var dayOf: [(day: Int, hour: Int)] = []
+        for k in order {
+            let start = aggregate.hourStarts[k]
+            let offset = cursor.offset(utc: start)
+            var latencies = hourLatencies[start] ?? []
+            let end = start + 3600
+            hours.append(WindowReport(start: start, end: end, startOffset: offset, endOffset: cursor.offset(utc: end), counters: aggregate.hourCounters[k],
+                                      freeze: FreezeStats(latencies: &latencies, slaMillis: slaMillis),
+                                      isFinal: end <= finalBefore))
+            dayOf.append((CivilTime.floorDiv(start + offset, 86_400), hours.count - 1))
+        }
+        self.hours = hours
+
+        // Days: local dates, from the first local midnight to the next (23 or 25 h under DST).
+        var days: [WindowReport] = []
+        var all: [Int] = []
+        var totals = Counters()
+        var i = 0
+        while i < dayOf.count {
+            let day = dayOf[i].day
+            var counters = Counters()
+            var latencies: [Int] = []
+            while i < dayOf.count && dayOf[i].day == day {
+                counters += hours[dayOf[i].hour].counters
+                latencies += hourLatencies[hours[dayOf[i].hour].start] ?? []
+                i += 1
+            }
+            let start = zone.utc(local: day * 86_400)
+            let end = zone.utc(local: (day + 1) * 86_400)
+            totals += counters
+            all += latencies
+            days.append(WindowReport(start: start, end: end, startOffset: cursor.offset(utc: start), endOffset: cursor.offset(utc: end), counters: counters,
+                                     freeze: FreezeStats(latencies: &latencies, slaMillis: slaMillis),
+                                     isFinal: end <= finalBefore))
+        }
+        self.days = days
+        let first = days.first?.start ?? 0
+        let last = days.last?.end ?? first
+        self.totals = WindowReport(start: first, end: last, startOffset: cursor.offset(utc: first), endOffset: cursor.offset(utc: last),
+                                   counters: totals, freeze: FreezeStats(latencies: &all, slaMillis: slaMillis),
+                                   isFinal: days.allSatisfy(\.isFinal))
+    }
+}

@@ -1,0 +1,34 @@
+/// A case id held inline (no heap allocation per record).
+///
+/// Ids of up to 32 bytes are stored exactly. Longer ids keep their first 24 bytes plus a
+/// 64-bit FNV-1a hash of the whole id in the last 8 bytes, so two long ids collide only if they
+/// share a prefix and a hash.
+public struct CaseKey: Hashable, Sendable {
+    var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0
+    var length: UInt32 = 0
+
+    public init() {}
+
+    public init(_ bytes: UnsafeRawBufferPointer) {
+        length = UInt32(truncatingIfNeeded: bytes.count)
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &words) { dest in
+            if bytes.count <= 32 {
+                if bytes.count > 0 { dest.copyMemory(from: bytes) }
+            } else {
+                dest.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<24]))
+                var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+                for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+                dest.storeBytes(of: hash, toByteOffset: 24, as: UInt64.self)
+            }
+        }
+        (w0, w1, w2, w3) = words
+    }
+
+    public init(_ string: String) {
+        var s = string
+        self = s.withUTF8 { CaseKey(UnsafeRawBufferPointer($0)) }
+    }
+
+    public var isEmpty: Bool { length == 0 }
+}

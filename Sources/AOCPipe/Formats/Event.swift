@@ -1,0 +1,51 @@
+/// What a parsed line means to the aggregator: one small value, no heap storage.
+public struct Event: Sendable, Equatable {
+    public enum Kind: UInt8, Sendable {
+        case call, reported, freezeRequested, frozen, freezeFailed
+    }
+
+    public var kind: Kind
+    /// Event time, milliseconds since the epoch (UTC).
+    public var millis: Int
+    /// For calls: disposition was `ANSWERED`.
+    public var answered: Bool
+    /// For freeze events: the case id.
+    public var caseKey: CaseKey
+
+    public init(kind: Kind, millis: Int, answered: Bool = false, caseKey: CaseKey = CaseKey()) {
+        self.kind = kind
+        self.millis = millis
+        self.answered = answered
+        self.caseKey = caseKey
+    }
+}
+
+/// The outcome of parsing one line.
+public enum ParseOutcome: Sendable, Equatable {
+    case event(Event)
+    /// A well-formed line that is not counted (a non-hotline call, an unknown event kind).
+    case skipped
+    case malformed(MalformedReason)
+}
+
+/// Why a line was not understood. Raw values are the keys of `input.malformed_by_reason`.
+public enum MalformedReason: String, Sendable, CaseIterable, Comparable {
+    case lineTooLong = "line_too_long"
+    case truncated = "truncated"
+    case columnCount = "column_count"
+    case badQuoting = "bad_quoting"
+    case badTimestamp = "bad_timestamp"
+    case badJSON = "bad_json"
+    case missingField = "missing_field"
+    case unknownEvent = "unknown_event"
+
+    public static func < (a: MalformedReason, b: MalformedReason) -> Bool { a.rawValue < b.rawValue }
+
+    var index: Int { MalformedReason.allCases.firstIndex(of: self)! }
+}
+
+/// A line parser for one log format. Parsers are values: one per worker, no shared state.
+public protocol LineParser: Sendable {
+    /// Parses one line (without its line terminator) in place.
+    mutating func parse(_ line: UnsafeRawBufferPointer) -> ParseOutcome
+}

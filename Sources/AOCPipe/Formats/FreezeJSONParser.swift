@@ -1,0 +1,269 @@
+/// Parses freeze events, one JSON object per line (FORMATS.md section 2), in place.
+///
+/// Reads `ts`, `event` and `case`; any other member is skipped whatever its type. Field order
+/// is free, strings may use any JSON escape, and a duplicated key takes its last value.
+public struct FreezeJSONParser: LineParser {
+    public init() {}
+
+    /// A string value: its raw bytes between the quotes, and whether they hold escapes.
+    struct StringSlice {
+        var start = 0, end = 0
+        var escaped = false
+        var present = false
+    }
+
+    static let keyTS = Array("ts".utf8)
+    static let keyEvent = Array("event".utf8)
+    static let keyCase = Array("case".utf8)
+
+    public mutating func parse(_ line: UnsafeRawBufferPointer) -> ParseOutcome {
+        var s = JSONScanner(line)
+        var ts = StringSlice(), event = StringSlice(), caseID = StringSlice()
+        guard s.skipSpace(), s.peek == UInt8(ascii: "{") else { return .malformed(.badJSON) }
+        s.i += 1
+        guard s.skipSpace() else { return .malformed(.badJSON) }
+        if s.peek == UInt8(ascii: "}") {
+            s.i += 1
+        } else {
+            while true {
+                guard s.peek == UInt8(ascii: "\""), let key = s.scanString(),
+                      s.skipSpace(), s.peek == UInt8(ascii: ":")
+                else { return .malformed(.badJSON) }
+                s.i += 1
+                guard s.skipSpace() else { return .malformed(.badJSON) }
+                let which = Self.field(line, key)
+                if which != 0 && s.peek == UInt8(ascii: "\"") {
+                    guard let value = s.scanString() else { return .malformed(.badJSON) }
+                    switch which {
+                    case 1: ts = value
+                    case 2: event = value
+                    default: caseID = value
+                    }
+                } else {
+                    guard s.skipValue() else { return .malformed(.badJSON) }
+                }
+                guard s.skipSpace() else { return .malformed(.badJSON) }
+                if s.peek == UInt8(ascii: ",") {
+                    s.i += 1
+                    guard s.skipSpace() else { return .malformed(.badJSON) }
+                    continue
+                }
+                guard s.peek == UInt8(ascii: "}") else { return .malformed(.badJSON) }
+                s.i += 1
+                break
+            }
+        }
+        if s.skipSpace() { return .malformed(.badJSON) }  // bytes after the object
+        guard ts.present, event.present, caseID.present else { return .malformed(.missingField) }
+
+        let kind: Event.Kind
+        switch Self.withContent(line, event, { Self.eventKind($0) }) {
+        case .some(let k): kind = k
+        case .none: return .malformed(.unknownEvent)
+        }
+        guard let millis = Self.withContent(line, ts, { Timestamp.parseRFC3339Millis($0) }) else {
+            return .malformed(.badTimestamp)
+        }
+        let key = Self.withContent(line, caseID) { CaseKey($0) }
+        guard !key.isEmpty else { return .malformed(.missingField) }
+        return .event(Event(kind: kind, millis: millis, caseKey: key))
+    }
+
+    /// 1 for `ts`, 2 for `event`, 3 for `case`, 0 for any other key.
+    @inline(__always)
+    static func field(_ line: UnsafeRawBufferPointer, _ key: StringSlice) -> Int {
+        withContent(line, key) { k in
+            if equal(k, keyTS) { return 1 }
+            if equal(k, keyEvent) { return 2 }
+            if equal(k, keyCase) { return 3 }
+            return 0
+        }
+    }
+
+    static let eventNames: [(name: [UInt8], kind: Event.Kind)] = [
+        (Array("frozen".utf8), .frozen), (Array("reported".utf8), .reported),
+        (Array("freeze_requested".utf8), .freezeRequested), (Array("freeze_failed".utf8), .freezeFailed),
+    ]
+
+    static func eventKind(_ p: UnsafeRawBufferPointer) -> Event.Kind? {
+        for entry in eventNames where equal(p, entry.name) { return entry.kind }
+        return nil
+    }
+
+    @inline(__always)
+    static func equal(_ p: UnsafeRawBufferPointer, _ target: [UInt8]) -> Bool {
+        guard p.count == target.count else { return false }
+        var k = 0
+        while k < p.count {
+            if p[k] != target[k] { return false }
+            k += 1
+        }
+        return true
+    }
+
+    /// Calls `body` with the decoded content of a string: in place when it has no escapes,
+    /// else unescaped into a temporary buffer (stack-allocated for short strings).
+    @inline(__always)
+    static func withContent<R>(_ line: UnsafeRawBufferPointer, _ s: StringSlice,
+                               _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let raw = UnsafeRawBufferPointer(rebasing: line[s.start..<s.end])
+        if !s.escaped { return body(raw) }
+        return withUnsafeTemporaryAllocation(byteCount: max(raw.count, 1), alignment: 1) { buffer in
+            let n = JSONScanner.unescape(raw, into: buffer)
+            return body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+    }
+}
+
+/// A cursor over one JSON text: whitespace, strings and generic values.
+struct JSONScanner {
+    let p: UnsafeRawBufferPointer
+    var i = 0
+
+    init(_ p: UnsafeRawBufferPointer) { self.p = p }
+
+    var peek: UInt8 { i < p.count ? p[i] : 0 }
+
+    /// Skips whitespace; false at the end of the text.
+    @inline(__always)
+    mutating func skipSpace() -> Bool {
+        while i < p.count {
+            switch p[i] {
+            case 0x20, 0x09, 0x0A, 0x0D: i += 1
+            default: return true
+            }
+        }
+        return false
+    }
+
+    /// Scans a string starting at its opening quote; leaves `i` after the closing quote.
+    @inline(__always)
+    mutating func scanString() -> FreezeJSONParser.StringSlice? {
+        var s = FreezeJSONParser.StringSlice()
+        s.present = true
+        i += 1
+        s.start = i
+        while i < p.count {
+            let c = p[i]
+            if c == UInt8(ascii: "\"") {
+                s.end = i
+                i += 1
+                return s
+            }
+            if c == UInt8(ascii: "\\") {
+                s.escaped = true
+                guard i + 1 < p.count else { return nil }
+                switch p[i + 1] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+                     UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    i += 2
+                case UInt8(ascii: "u"):
+                    guard i + 6 <= p.count, Self.hex4(p, i + 2) != nil else { return nil }
+                    i += 6
+                default:
+                    return nil
+                }
+                continue
+            }
+            if c < 0x20 { return nil }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Skips any JSON value (string, number, literal, object, array).
+    mutating func skipValue() -> Bool {
+        var depth = 0
+        repeat {
+            guard skipSpace() else { return false }
+            let c = p[i]
+            switch c {
+            case UInt8(ascii: "\""):
+                guard scanString() != nil else { return false }
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                i += 1
+                continue
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                guard depth > 0 else { return false }
+                depth -= 1
+                i += 1
+            case UInt8(ascii: ","), UInt8(ascii: ":"):
+                guard depth > 0 else { return false }
+                i += 1
+                continue
+            default:
+                let begin = i
+                while i < p.count {
+                    let d = p[i]
+                    let isScalar = (d >= 48 && d <= 57) || (d >= 97 && d <= 122) || d == UInt8(ascii: "-")
+                        || d == UInt8(ascii: "+") || d == UInt8(ascii: ".") || d == UInt8(ascii: "E")
+                    if !isScalar { break }
+                    i += 1
+                }
+                guard i > begin else { return false }
+            }
+        } while depth > 0
+        return true
+    }
+
+    static func hex4(_ p: UnsafeRawBufferPointer, _ at: Int) -> UInt32? {
+        var v: UInt32 = 0
+        for k in at..<(at + 4) {
+            let c = p[k]
+            let d: UInt8
+            switch c {
+            case 48...57: d = c - 48
+            case 65...70: d = c - 55
+            case 97...102: d = c - 87
+            default: return nil
+            }
+            v = v << 4 | UInt32(d)
+        }
+        return v
+    }
+
+    /// Decodes the escapes of a string's raw content (already validated by `scanString`) into
+    /// `out`, which must hold `raw.count` bytes (escapes never grow). Returns the length.
+    static func unescape(_ raw: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int {
+        var i = 0, o = 0
+        func put(_ b: UInt8) { out[o] = b; o += 1 }
+        while i < raw.count {
+            let c = raw[i]
+            guard c == UInt8(ascii: "\\"), i + 1 < raw.count else { put(c); i += 1; continue }
+            let e = raw[i + 1]
+            i += 2
+            switch e {
+            case UInt8(ascii: "b"): put(0x08)
+            case UInt8(ascii: "f"): put(0x0C)
+            case UInt8(ascii: "n"): put(0x0A)
+            case UInt8(ascii: "r"): put(0x0D)
+            case UInt8(ascii: "t"): put(0x09)
+            case UInt8(ascii: "u"):
+                guard i + 4 <= raw.count, var scalar = hex4(raw, i) else { return o }
+                i += 4
+                if scalar >= 0xD800 && scalar < 0xDC00, i + 6 <= raw.count, raw[i] == UInt8(ascii: "\\"),
+                   raw[i + 1] == UInt8(ascii: "u"), let low = hex4(raw, i + 2), low >= 0xDC00, low < 0xE000 {
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    i += 6
+                }
+                // UTF-8 of the scalar (a lone surrogate becomes U+FFFD). At most 4 bytes for
+                // 6 or 12 escape bytes, so the output never outgrows the input.
+                if scalar >= 0xD800 && scalar < 0xE000 { scalar = 0xFFFD }
+                if scalar < 0x80 {
+                    put(UInt8(scalar))
+                } else if scalar < 0x800 {
+                    put(UInt8(0xC0 | scalar >> 6)); put(UInt8(0x80 | scalar & 0x3F))
+                } else if scalar < 0x10000 {
+                    put(UInt8(0xE0 | scalar >> 12)); put(UInt8(0x80 | (scalar >> 6) & 0x3F))
+                    put(UInt8(0x80 | scalar & 0x3F))
+                } else {
+                    put(UInt8(0xF0 | scalar >> 18)); put(UInt8(0x80 | (scalar >> 12) & 0x3F))
+                    put(UInt8(0x80 | (scalar >> 6) & 0x3F)); put(UInt8(0x80 | scalar & 0x3F))
+                }
+            default: put(e)
+            }
+        }
+        return o
+    }
+}

@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Receives what a `LineFramer` finds.
+public protocol LineSink {
+    /// One line without its terminator (`\n` or `\r\n`); `offset` is where it starts in the
+    /// decoded stream. The bytes are valid only during the call.
+    mutating func line(_ bytes: UnsafeRawBufferPointer, offset: Int)
+    /// A line that could not be delivered whole: over the length limit, or cut by damage.
+    mutating func brokenLine(_ reason: MalformedReason, offset: Int)
+}
+
+/// Splits decoded chunks into lines with `memchr`, carrying a partial line across chunks.
+///
+/// A line longer than `maxLineBytes` is reported once as `line_too_long` and skipped: its bytes
+/// are never buffered nor rescanned, so cost stays linear however long it is.
+public struct LineFramer: ~Copyable {
+    public let maxLineBytes: Int
+    let carry: UnsafeMutableRawBufferPointer
+    var carryCount = 0
+    /// Inside a line already known to be too long: drop bytes up to its newline.
+    var discarding = false
+    /// Decoded offset of the first byte of the pending (carried or discarded) line.
+    var pendingOffset = 0
+    /// Decoded offset of the next byte to be fed.
+    public private(set) var offset = 0
+    /// Lines delivered or reported, including blank ones.
+    public private(set) var lines = 0
+
+    public init(maxLineBytes: Int) {
+        self.maxLineBytes = max(maxLineBytes, 1)
+        // Room for a maximal line plus a `\r` that is stripped.
+        carry = .allocate(byteCount: self.maxLineBytes + 1, alignment: 16)
+    }
+
+    deinit { carry.deallocate() }
+
+    public var hasPartialLine: Bool { carryCount > 0 || discarding }
+
+    public mutating func feed<S: LineSink>(_ chunk: UnsafeRawBufferPointer, into sink: inout S) {
+        guard let base = chunk.baseAddress, chunk.count > 0 else { return }
+        let n = chunk.count
+        var i = 0
+        while i < n {
+            let nl = memchr(base + i, 0x0A, n - i)
+            guard let nl else {
+                // No newline in the rest of the chunk: carry it, unless the line is now too long.
+                let rest = n - i
+                if discarding { break }
+                if carryCount == 0 { pendingOffset = offset + i }
+                if carryCount + rest > maxLineBytes + 1 {
+                    discarding = true
+                    carryCount = 0
+                } else {
+                    (carry.baseAddress! + carryCount).copyMemory(from: base + i, byteCount: rest)
+                    carryCount += rest
+                }
+                break
+            }
+            let end = base.distance(to: UnsafeRawPointer(nl))
+            if discarding {
+                discarding = false
+                lines += 1
+                sink.brokenLine(.lineTooLong, offset: pendingOffset)
+            } else if carryCount > 0 {
+                let piece = end - i
+                if carryCount + piece > maxLineBytes + 1 {
+                    lines += 1
+                    sink.brokenLine(.lineTooLong, offset: pendingOffset)
+                } else {
+                    (carry.baseAddress! + carryCount).copyMemory(from: base + i, byteCount: piece)
+                    deliver(UnsafeRawBufferPointer(start: carry.baseAddress, count: carryCount + piece),
+                            offset: pendingOffset, into: &sink)
+                }
+                carryCount = 0
+            } else {
+                deliver(UnsafeRawBufferPointer(start: base + i, count: end - i), offset: offset + i, into: &sink)
+            }
+            i = end + 1
+        }
+        offset += n
+    }
+
+    /// The decoded stream broke (damaged gzip): a pending partial line is lost.
+    public mutating func gap<S: LineSink>(into sink: inout S) {
+        if carryCount > 0 || discarding {
+            lines += 1
+            sink.brokenLine(discarding ? .lineTooLong : .truncated, offset: pendingOffset)
+        }
+        carryCount = 0
+        discarding = false
+    }
+
+    /// End of input: a last line without a newline is still a line.
+    public mutating func finish<S: LineSink>(into sink: inout S) {
+        if discarding {
+            lines += 1
+            sink.brokenLine(.lineTooLong, offset: pendingOffset)
+        } else if carryCount > 0 {
+            deliver(UnsafeRawBufferPointer(start: carry.baseAddress, count: carryCount), offset: pendingOffset, into: &sink)
+        }
+        carryCount = 0
+        discarding = false
+    }
+
+    @inline(__always)
+    mutating func deliver<S: LineSink>(_ raw: UnsafeRawBufferPointer, offset: Int, into sink: inout S) {
+        lines += 1
+        var count = raw.count
+        if count > 0 && raw[count - 1] == 0x0D { count -= 1 }
+        if count > maxLineBytes {
+            sink.brokenLine(.lineTooLong, offset: offset)
+            return
+        }
+        sink.line(UnsafeRawBufferPointer(start: raw.baseAddress, count: count), offset: offset)
+    }
+}

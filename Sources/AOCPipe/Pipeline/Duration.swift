@@ -1,0 +1,35 @@
+/// Durations as written in pipeline files: `250ms`, `10s`, `15m`, `2h`, `90d`, `1h30m`.
+public enum Duration {
+    /// Milliseconds, or nil when the text is not a duration.
+    public static func parseMillis(_ text: String) -> Int? {
+        let bytes = Array(text.utf8)
+        guard !bytes.isEmpty else { return nil }
+        var i = 0, total = 0
+        while i < bytes.count {
+            var value = 0, digits = 0
+            while i < bytes.count, bytes[i] >= 48, bytes[i] <= 57 {
+                value = value * 10 + Int(bytes[i] - 48)
+                digits += 1
+                i += 1
+                if value > 1_000_000_000 { return nil }
+            }
+            guard digits > 0 else { return nil }
+            var unit = ""
+            while i < bytes.count, !(bytes[i] >= 48 && bytes[i] <= 57) {
+                unit.append(Character(UnicodeScalar(bytes[i])))
+                i += 1
+            }
+            let scale: Int
+            switch unit {
+            case "ms": scale = 1
+            case "s": scale = 1000
+            case "m": scale = 60_000
+            case "h": scale = 3_600_000
+            case "d": scale = 86_400_000
+            default: return nil
+            }
+            total += value * scale
+        }
+        return total
+    }
+}

@@ -1,0 +1,83 @@
+/// `aocpipe validate`: the pipeline as understood, and what the first lines of each source
+/// become. Shows parsed values only, never raw lines (they hold caller numbers).
+public struct PipelinePreview {
+    public var config: PipelineConfig
+    public var lines: Int
+
+    public init(config: PipelineConfig, lines: Int = 5) {
+        self.config = config
+        self.lines = lines
+    }
+
+    struct Collect: LineSink {
+        var outcomes: [(offset: Int, outcome: ParseOutcome)] = []
+        var parse: (UnsafeRawBufferPointer) -> ParseOutcome
+        let limit: Int
+        mutating func line(_ bytes: UnsafeRawBufferPointer, offset: Int) {
+            if outcomes.count < limit && !bytes.isEmpty { outcomes.append((offset, parse(bytes))) }
+        }
+        mutating func brokenLine(_ reason: MalformedReason, offset: Int) {
+            if outcomes.count < limit { outcomes.append((offset, .malformed(reason))) }
+        }
+    }
+
+    public func render() throws -> String {
+        let resolved = try config.resolveFiles()
+        var s = "\(config.file): OK\n"
+        s += "pipeline \(config.name), report zone \(config.zone.identifier), SLA \(config.slaMillis / 60_000) min\n"
+        for (source, files) in resolved {
+            s += "\nsource \(source.name) (\(source.format.rawValue), zone \(source.zone.identifier)"
+            if source.format == .asteriskCDR { s += ", hotline \(source.hotline)" }
+            s += "): \(files.count) file(s)\n"
+            for f in files.prefix(3) { s += "  \(f)\n" }
+            if files.count > 3 { s += "  ... and \(files.count - 3) more\n" }
+            guard let first = files.first else { continue }
+            s += "  first lines of \(first):\n"
+            for (offset, outcome) in try preview(first, source: source) {
+                s += "    @\(offset): " + describe(outcome) + "\n"
+            }
+        }
+        return s
+    }
+
+    func preview(_ path: String, source: PipelineConfig.Source) throws -> [(offset: Int, outcome: ParseOutcome)] {
+        let file = try InputFile(path: path)
+        let decoder = try Decoding.decoder(for: file)
+        var sink: Collect
+        switch source.format {
+        case .asteriskCDR:
+            var p = AsteriskCDRParser(hotline: source.hotline, sourceZone: source.zone)
+            sink = Collect(parse: { p.parse($0) }, limit: lines)
+        case .freezeJSONL:
+            var p = FreezeJSONParser()
+            sink = Collect(parse: { p.parse($0) }, limit: lines)
+        }
+        var framer = LineFramer(maxLineBytes: config.maxLineBytes)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+        defer { buffer.deallocate() }
+        while sink.outcomes.count < lines {
+            let (n, gap) = try decoder.read(into: buffer)
+            if n == 0 && !gap { framer.finish(into: &sink); break }
+            framer.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), into: &sink)
+            if gap { framer.gap(into: &sink) }
+        }
+        return sink.outcomes
+    }
+
+    func describe(_ outcome: ParseOutcome) -> String {
+        switch outcome {
+        case .skipped: return "skipped (not counted: another number or event)"
+        case .malformed(let r): return "malformed: \(r.rawValue)"
+        case .event(let e):
+            let second = CivilTime.floorDiv(e.millis, 1000)
+            let at = Text.localTimestamp(second, offset: config.zone.offset(utc: second))
+            switch e.kind {
+            case .call: return "hotline call at \(at), \(e.answered ? "answered" : "not answered")"
+            case .reported: return "case reported at \(at)"
+            case .freezeRequested: return "freeze requested at \(at)"
+            case .frozen: return "account frozen at \(at)"
+            case .freezeFailed: return "freeze failed at \(at)"
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+/// A malformed line kept for the quarantine file: where it was and why, with its first bytes.
+public struct QuarantineSample: Sendable {
+    public var source: String
+    public var file: String
+    /// Offset of the line in the decoded stream of the file.
+    public var offset: Int
+    public var reason: MalformedReason
+    public var bytes: [UInt8]
+}
+
+/// Parses the lines of one file into a worker's aggregate: the framer's `LineSink`.
+struct SourceWorker<Parser: LineParser>: LineSink {
+    var parser: Parser
+    var aggregate: PartialAggregate
+    var stats = InputStats()
+    var samples: [QuarantineSample] = []
+    let source: String
+    let file: String
+    let maxSamples: Int
+
+    init(parser: Parser, aggregate: PartialAggregate, source: String, file: String, maxSamples: Int = 20) {
+        self.parser = parser
+        self.aggregate = aggregate
+        self.source = source
+        self.file = file
+        self.maxSamples = maxSamples
+    }
+
+    @inline(__always)
+    mutating func line(_ bytes: UnsafeRawBufferPointer, offset: Int) {
+        if bytes.isEmpty { return }  // a blank line is no record
+        switch parser.parse(bytes) {
+        case .event(let event):
+            stats.records += 1
+            aggregate.add(event)
+        case .skipped:
+            stats.skipped += 1
+        case .malformed(let reason):
+            malformed(reason, offset: offset, bytes: bytes)
+        }
+    }
+
+    mutating func brokenLine(_ reason: MalformedReason, offset: Int) {
+        malformed(reason, offset: offset, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
+    }
+
+    mutating func malformed(_ reason: MalformedReason, offset: Int, bytes: UnsafeRawBufferPointer) {
+        stats.malformedByReason[reason, default: 0] += 1
+        if samples.count < maxSamples {
+            samples.append(QuarantineSample(source: source, file: file, offset: offset, reason: reason,
+                                            bytes: Array(bytes.prefix(512))))
+        }
+    }
+}

@@ -1,0 +1,120 @@
+/// One generated call, as Asterisk's `cdr_csv` would log it when the call ends.
+struct GeneratedCall {
+    var src: Int             // a 9-digit subscriber number after the leading 0
+    var dst: StaticString
+    var dcontext: StaticString
+    var start: Int           // UTC seconds
+    var answer: Int?         // UTC seconds, nil if never answered
+    var end: Int             // UTC seconds
+    var disposition: StaticString
+    var agent: Int           // 0 when no agent took the call
+    var sequence: Int        // channel sequence, for uniqueid and channel names
+
+    /// `1698801302.4711`-style call id.
+    func appendUniqueID(to line: inout [UInt8]) {
+        line.appendInt(start)
+        line.append(UInt8(ascii: "."))
+        line.appendInt(sequence)
+    }
+
+    /// The 18-column line (`loguniqueid` layout), with its newline. `offset` is the log
+    /// server's UTC offset (Asterisk writes local times).
+    func append(to line: inout [UInt8], offset: Int) {
+        line.append("\"\",\"0")
+        line.appendDigits(src, width: 9)
+        line.append("\",\"")
+        line.append(dst)
+        line.append("\",\"")
+        line.append(dcontext)
+        line.append("\",\"\"\"Caller\"\" <0")    // clid: quotes inside, doubled
+        line.appendDigits(src, width: 9)
+        line.append(">\",\"PJSIP/trunk-")
+        line.appendDigits(sequence % 0x10000, width: 8)
+        line.append("\",\"")
+        if agent > 0 {
+            line.append("PJSIP/agent")
+            line.appendDigits(agent, width: 3)
+            line.append(UInt8(ascii: "-"))
+            line.appendDigits((sequence + 1) % 0x10000, width: 8)
+        }
+        line.append("\",\"Queue\",\"aoc1441,t,,,300\",\"")  // lastdata: commas inside
+        line.appendDateTime(localSeconds: start + offset)
+        line.append("\",")
+        if let answer {
+            line.append(UInt8(ascii: "\""))
+            line.appendDateTime(localSeconds: answer + offset)
+            line.append("\",\"")
+        } else {
+            line.append(",\"")                           // an absent date: empty, unquoted
+        }
+        line.appendDateTime(localSeconds: end + offset)
+        line.append("\",")
+        line.appendInt(end - start)
+        line.append(UInt8(ascii: ","))
+        line.appendInt(answer.map { end - $0 } ?? 0)
+        line.append(",\"")
+        line.append(disposition)
+        line.append("\",\"DOCUMENTATION\",\"")
+        appendUniqueID(to: &line)
+        line.append("\",\"\"\n")
+    }
+}
+
+/// One generated freeze event, as the case system writes it.
+struct GeneratedFreezeEvent {
+    enum Kind { case reported, requested, frozen, failed }
+    var kind: Kind
+    var time: Int            // UTC seconds
+    var caseDay: Int         // local date of the case (days since epoch), for its id
+    var caseNumber: Int
+    var bank: Int
+    var account: Int
+    var callStart: Int       // on `reported`: the call's uniqueid
+    var callSequence: Int
+    var failure: Int
+
+    static let banks: [StaticString] = ["KTB", "SCB", "KBANK", "BBL", "BAY", "TTB", "GSB", "BAAC"]
+    static let failures: [StaticString] = ["account_closed", "bank_timeout", "insufficient_evidence"]
+
+    /// One JSON line. Most events carry `+07:00`; every seventh is written in UTC (`Z`), as
+    /// a second writer of the case system does, so both forms reach the parser.
+    func append(to line: inout [UInt8], offset: Int, sequence: Int) {
+        let utcForm = sequence % 7 == 3
+        line.append("{\"ts\":\"")
+        line.appendDateTime(localSeconds: time + (utcForm ? 0 : offset), separator: UInt8(ascii: "T"))
+        if utcForm { line.append("Z") } else { line.append("+07:00") }
+        line.append("\",\"event\":\"")
+        switch kind {
+        case .reported: line.append("reported")
+        case .requested: line.append("freeze_requested")
+        case .frozen: line.append("frozen")
+        case .failed: line.append("freeze_failed")
+        }
+        line.append("\",\"case\":\"AOC-")
+        let (y, m, d) = CivilTime.civilFromDays(caseDay)
+        line.appendDigits(y * 10_000 + m * 100 + d, width: 8)
+        line.append(UInt8(ascii: "-"))
+        line.appendDigits(caseNumber, width: 6)
+        line.append("\"")
+        switch kind {
+        case .reported:
+            line.append(",\"call\":\"")
+            line.appendInt(callStart)
+            line.append(UInt8(ascii: "."))
+            line.appendInt(callSequence)
+            line.append("\"")
+        case .requested, .frozen, .failed:
+            line.append(",\"bank\":\"")
+            line.append(Self.banks[bank % Self.banks.count])
+            line.append("\",\"account\":\"xxx-x-x")
+            line.appendDigits(account % 10_000, width: 4)
+            line.append("-x\"")
+            if kind == .failed {
+                line.append(",\"reason\":\"")
+                line.append(Self.failures[failure % Self.failures.count])
+                line.append("\"")
+            }
+        }
+        line.append("}\n")
+    }
+}

@@ -1,0 +1,35 @@
+import AOCPipe
+import ArgumentParser
+import Foundation
+
+struct AOCPipeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aocpipe",
+        abstract: "Streaming metrics for the AOC 1441 hotline from Asterisk CDR and account-freeze logs.",
+        discussion: """
+            Exit status: 0 success, 2 a usage or configuration error, 1 a run that could not finish.
+            Progress and warnings go to stderr, results to stdout.
+            """,
+        version: AOCPipeVersion.string,
+        subcommands: [Batch.self, Validate.self, Generate.self]
+    )
+}
+
+/// Prints to stderr.
+func warn(_ message: String) {
+    FileHandle.standardError.write(Data(("aocpipe: " + message + "\n").utf8))
+}
+
+/// Loads a pipeline file, turning a configuration error into exit status 2.
+func loadPipeline(_ path: String) throws -> PipelineConfig {
+    do {
+        return try PipelineConfig.load(path: path)
+    } catch {
+        warn("error: \(error)")
+        throw ExitCode(2)
+    }
+}
+
+extension OutputFormat: ExpressibleByArgument {}
+extension WindowSelection: ExpressibleByArgument {}
+extension BatchRunner.ProgressMode: ExpressibleByArgument {}

@@ -1,0 +1,71 @@
+import AOCPipe
+import ArgumentParser
+import Foundation
+
+struct Batch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Reprocess every file of a pipeline once and print the windows.",
+        discussion: "Example: aocpipe batch Pipelines/aoc1441.yaml --format thai"
+    )
+
+    @Argument(help: "The pipeline file (YAML).")
+    var pipeline: String
+
+    @Option(help: "Output format: \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var format: OutputFormat = .table
+
+    @Option(help: "Windows to write: day, hour or all (default: all for json/jsonl, day otherwise).")
+    var windows: WindowSelection?
+
+    @Option(name: .shortAndLong, help: "Write to this file (atomically) instead of stdout.")
+    var output: String?
+
+    @Option(help: "Files processed in parallel (default: active processors).")
+    var jobs: Int?
+
+    @Option(help: "Progress bar on stderr: auto (when stderr is a terminal), always, never.")
+    var progress: BatchRunner.ProgressMode = .auto
+
+    @Option(help: "Where to write samples of malformed lines (default: the pipeline's quarantine.path, else .aocpipe/<name>-quarantine.jsonl).")
+    var quarantine: String?
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    func run() throws {
+        let config = try loadPipeline(pipeline)
+        let outcome: BatchRunner.Outcome
+        do {
+            outcome = try BatchRunner(config: config, jobs: jobs, progress: progress).run()
+        } catch let error as ConfigError {
+            warn("error: \(error)")
+            throw ExitCode(2)
+        } catch {
+            warn("error: \(error)")
+            throw ExitCode(1)
+        }
+        let report = outcome.report
+        for damage in report.input.damage { warn("warning: \(damage)") }
+        if report.input.malformed > 0 {
+            let path = quarantine ?? config.quarantinePath ?? ".aocpipe/\(config.name)-quarantine.jsonl"
+            do {
+                try AtomicFile.write(Quarantine.render(outcome.samples), to: path)
+                warn("warning: \(Quarantine.summary(report.input)); samples in \(path)")
+            } catch {
+                warn("warning: \(Quarantine.summary(report.input)); \(error)")
+            }
+        }
+        let text = Renderer.render(report, as: format, windows: windows)
+        if let output {
+            do {
+                try AtomicFile.write(text, to: output)
+            } catch {
+                warn("error: \(error)")
+                throw ExitCode(1)
+            }
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import AOCPipe
+import ArgumentParser
+import Foundation
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write synthetic logs: the hotline's first 14 days, or any size for performance tests.",
+        discussion: """
+            aocpipe generate --profile aoc1441-2023-11 --out SampleLogs
+            aocpipe generate --profile synthetic --out /tmp/big --days 7 --calls-per-day 500000 --files 8
+            The synthetic profile also writes truth.json (the generator's own counts) and pipeline.yaml.
+            """
+    )
+
+    enum Profile: String, ExpressibleByArgument, CaseIterable {
+        case aoc1441 = "aoc1441-2023-11"
+        case synthetic
+    }
+
+    @Option(help: "aoc1441-2023-11 (the sample logs) or synthetic.")
+    var profile: Profile
+
+    @Option(help: "Directory to write into (created if missing).")
+    var out: String
+
+    @Option(help: "Synthetic: number of days.")
+    var days: Int = 7
+
+    @Option(help: "Synthetic: hotline calls per day.")
+    var callsPerDay: Int = 100_000
+
+    @Option(help: "Synthetic: first day, YYYY-MM-DD.")
+    var start: String = "2024-01-01"
+
+    @Option(help: "Synthetic: random seed (same options and seed give byte-identical files).")
+    var seed: UInt64 = 1
+
+    @Option(help: "Synthetic: files per log, written in parallel.")
+    var files: Int = 1
+
+    @Option(help: "Synthetic: gzip level 1-9, or 0 for plain text.")
+    var gzip: Int = 6
+
+    func validate() throws {
+        guard days >= 1, days <= 36_500 else { throw ValidationError("--days must be between 1 and 36500") }
+        guard callsPerDay >= 0 else { throw ValidationError("--calls-per-day must not be negative") }
+        guard files >= 1, files <= 10_000 else { throw ValidationError("--files must be between 1 and 10000") }
+        guard (0...9).contains(gzip) else { throw ValidationError("--gzip must be 0 (plain) to 9") }
+        guard Self.parseDay(start) != nil else { throw ValidationError("--start must be a date YYYY-MM-DD") }
+    }
+
+    static func parseDay(_ s: String) -> Int? {
+        let parts = s.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3, (1...12).contains(parts[1]),
+              (1...CivilTime.daysInMonth(year: parts[0], month: parts[1])).contains(parts[2]) else { return nil }
+        return CivilTime.daysFromCivil(year: parts[0], month: parts[1], day: parts[2])
+    }
+
+    func run() throws {
+        let truth: GeneratorTruth
+        do {
+            switch profile {
+            case .aoc1441:
+                truth = try AOC1441Profile.generate(outDir: out)
+            case .synthetic:
+                var p = SyntheticProfile()
+                p.days = days
+                p.callsPerDay = callsPerDay
+                p.startDay = Self.parseDay(start)!
+                p.seed = seed
+                p.files = files
+                p.gzipLevel = gzip == 0 ? nil : gzip
+                truth = try p.generate(outDir: out)
+            }
+        } catch {
+            warn("error: \(error)")
+            throw ExitCode(1)
+        }
+        warn("wrote \(truth.files.count) files to \(out): \(truth.calls) hotline calls, \(truth.accountsFrozen) accounts frozen")
+    }
+}

@@ -1,0 +1,3 @@
+import AOCPipe
+
+AOCPipeCommand.main()
