@@ -1,0 +1,69 @@
+import Testing
+@testable import AOCPipe
+
+@Suite struct FreezeJSONParserTests {
+    static let t = 1_698_802_065_000  // 2023-11-01T08:27:45+07:00
+
+    func frozen(_ caseID: String, _ millis: Int = t) -> ParseOutcome {
+        .event(Event(kind: .frozen, millis: millis, caseKey: CaseKey(caseID)))
+    }
+
+    @Test func anyFieldOrder() {
+        var p = FreezeJSONParser()
+        let lines = [
+            #"{"ts":"2023-11-01T08:27:45+07:00","event":"frozen","case":"AOC-1","bank":"KTB","account":"xxx-x-x4821-x"}"#,
+            #"{"case":"AOC-1","event":"frozen","ts":"2023-11-01T08:27:45+07:00"}"#,
+            #"  { "event" : "frozen" , "case" : "AOC-1" , "ts" : "2023-11-01T01:27:45Z" }  "#,
+        ]
+        for line in lines { #expect(parse(&p, line) == frozen("AOC-1"), "\(line)") }
+    }
+
+    @Test func unknownFieldsOfAnyType() {
+        var p = FreezeJSONParser()
+        let line = #"{"x":{"a":[1,2,{"b":"}"}],"c":null},"ts":"2023-11-01T08:27:45.5+07:00","n":-1.5e3,"t":true,"f":false,"event":"frozen","arr":[],"obj":{},"case":"AOC-1","s":"\"}"}"#
+        #expect(parse(&p, line) == frozen("AOC-1", Self.t + 500))
+    }
+
+    @Test func escapesInValuesAndKeys() {
+        var p = FreezeJSONParser()
+        // "\u0041OC" is "AOC"; a key may be escaped too ("c\u0061se" is "case").
+        #expect(parse(&p, #"{"ts":"2023-11-01T08:27:45+07:00","event":"frozen","c\u0061se":"\u0041OC-1"}"#) == frozen("AOC-1"))
+        #expect(parse(&p, #"{"ts":"2023-11-01T08:27:45+07:00","event":"fro\u007aen","case":"A\"B\\C\/D"}"#) == frozen(#"A"B\C/D"#))
+        // Thai text and a surrogate pair decode to their UTF-8 bytes.
+        #expect(parse(&p, #"{"ts":"2023-11-01T08:27:45+07:00","event":"frozen","case":"\u0e2d\ud83d\ude00"}"#) == frozen("อ😀"))
+        #expect(parse(&p, #"{"ts":"2023-11-01T08:27:45+07:00","event":"frozen","case":"อ😀"}"#) == frozen("อ😀"))
+    }
+
+    @Test func allEventKinds() {
+        var p = FreezeJSONParser()
+        let kinds: [(String, Event.Kind)] = [("reported", .reported), ("freeze_requested", .freezeRequested),
+                                             ("frozen", .frozen), ("freeze_failed", .freezeFailed)]
+        for (name, kind) in kinds {
+            #expect(parse(&p, #"{"ts":"2023-11-01T08:27:45+07:00","event":""# + name + #"","case":"C"}"#)
+                == .event(Event(kind: kind, millis: Self.t, caseKey: CaseKey("C"))))
+        }
+        #expect(parse(&p, #"{"ts":"2023-11-01T08:27:45+07:00","event":"thawed","case":"C"}"#) == .malformed(.unknownEvent))
+    }
+
+    @Test func malformedLines() {
+        var p = FreezeJSONParser()
+        #expect(parse(&p, #"{"ts":"2023-11-01T08:27:45+07:00","event":"frozen"}"#) == .malformed(.missingField))
+        #expect(parse(&p, #"{"ts":"2023-11-01T08:27:45+07:00","event":"frozen","case":""}"#) == .malformed(.missingField))
+        #expect(parse(&p, #"{"ts":"2023-11-01 08:27","event":"frozen","case":"C"}"#) == .malformed(.badTimestamp))
+        #expect(parse(&p, #"{"ts":"2023-11-01T08:27:45+07:00","event":"frozen","case":"C""#) == .malformed(.badJSON))
+        #expect(parse(&p, #"{"ts":"2023-11-01T08:27:45+07:00","event":"frozen","case":"C"} x"#) == .malformed(.badJSON))
+        #expect(parse(&p, #"{"ts":"2023-11-01T08:27:45+07:00","event":"frozen","case":"C\q"}"#) == .malformed(.badJSON))
+        #expect(parse(&p, #"["ts"]"#) == .malformed(.badJSON))
+        #expect(parse(&p, "not json") == .malformed(.badJSON))
+        #expect(parse(&p, "{}") == .malformed(.missingField))
+        #expect(parse(&p, #"{"a":}"#) == .malformed(.badJSON))
+    }
+
+    @Test func longCaseIDsStayDistinct() {
+        let a = String(repeating: "A", count: 40) + "1"
+        let b = String(repeating: "A", count: 40) + "2"
+        #expect(CaseKey(a) != CaseKey(b))
+        #expect(CaseKey(a) == CaseKey(a))
+        #expect(CaseKey("AOC-1") != CaseKey("AOC-10"))
+    }
+}

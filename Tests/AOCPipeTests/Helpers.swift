@@ -1,0 +1,89 @@
+import Foundation
+@testable import AOCPipe
+
+/// A fresh temporary directory, removed when the value is dropped... by the caller (`remove()`).
+struct TempDir {
+    let path: String
+
+    init() {
+        path = NSTemporaryDirectory() + "aocpipe-test-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func file(_ name: String, _ bytes: [UInt8]) -> String {
+        let p = path + "/" + name
+        try! FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: p, contents: Data(bytes))
+        return p
+    }
+
+    func file(_ name: String, _ text: String) -> String { file(name, Array(text.utf8)) }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Root of the package (for SampleLogs and the built binary).
+let packageRoot: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+}()
+
+/// gzip of `text` as one member, through the project's own writer.
+func gzipMember(_ bytes: [UInt8], level: Int = 6) -> [UInt8] {
+    let dir = TempDir()
+    defer { dir.remove() }
+    let path = dir.path + "/m.gz"
+    let w = try! LogWriter(path: path, gzipLevel: level)
+    try! w.write(bytes)
+    try! w.finish()
+    return Array(FileManager.default.contents(atPath: path)!)
+}
+
+func gzipMember(_ text: String) -> [UInt8] { gzipMember(Array(text.utf8)) }
+
+/// Parses one line with a parser (a `String` in, an outcome out).
+func parse<P: LineParser>(_ parser: inout P, _ line: String) -> ParseOutcome {
+    var bytes = Array(line.utf8)
+    return bytes.withUnsafeMutableBytes { parser.parse(UnsafeRawBufferPointer($0)) }
+}
+
+/// Collects what a framer delivers.
+struct CollectingSink: LineSink {
+    var lines: [String] = []
+    var offsets: [Int] = []
+    var broken: [(MalformedReason, Int)] = []
+
+    mutating func line(_ bytes: UnsafeRawBufferPointer, offset: Int) {
+        lines.append(String(decoding: bytes, as: UTF8.self))
+        offsets.append(offset)
+    }
+
+    mutating func brokenLine(_ reason: MalformedReason, offset: Int) {
+        broken.append((reason, offset))
+    }
+}
+
+/// Decodes a whole file through `Decoding.decoder`, with the given read and output sizes.
+func decodeAll(_ path: String, readSize: Int, outSize: Int) throws -> (text: [UInt8], gaps: Int, damage: [DecodeDamage]) {
+    let file = try InputFile(path: path)
+    let decoder = try Decoding.decoder(for: file, readSize: readSize)
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: outSize, alignment: 1)
+    defer { buffer.deallocate() }
+    var out: [UInt8] = []
+    var gaps = 0
+    while true {
+        let (n, gap) = try decoder.read(into: buffer)
+        out += buffer[0..<n]
+        if gap { gaps += 1 }
+        if n == 0 && !gap { break }
+    }
+    return (out, gaps, decoder.damage)
+}
+
+/// A pipeline over files already written, parsed from YAML like a user's.
+func pipeline(_ yaml: String, file: String = "test.yaml") throws -> PipelineConfig {
+    try PipelineConfig.parse(yaml: yaml, file: file)
+}
+
+let bangkok = Zone(identifier: "Asia/Bangkok")!
