@@ -63,7 +63,8 @@ public struct PipelineConfig: Sendable {
             throw ConfigError(file: file, line: nil, key: nil, message: "not valid YAML: \(error)")
         }
         guard let root else { throw ConfigError(file: file, line: nil, key: nil, message: "the pipeline file is empty") }
-        let top = try YAMLMapping(root, file: file, path: "")
+        let top = try YAMLMapping(root, file: file, path: "",
+                                  known: ["name", "timezone", "sources", "aggregate", "follow", "checkpoint", "limits", "quarantine", "sinks"])
         var config = PipelineConfig(file: file, name: try top.string("name") ?? "pipeline",
                                     zone: try top.zone("timezone") ?? Zone(identifier: "Asia/Bangkok")!, sources: [])
         guard let sourcesNode = top.node("sources") else {
@@ -75,7 +76,7 @@ public struct PipelineConfig: Sendable {
         }
         var names = Set<String>()
         for (i, node) in sourceList.enumerated() {
-            let m = try YAMLMapping(node, file: file, path: "sources[\(i)]")
+            let m = try YAMLMapping(node, file: file, path: "sources[\(i)]", known: ["name", "format", "paths", "timezone", "hotline"])
             guard let name = try m.string("name") else { throw m.missing("name") }
             guard names.insert(name).inserted else { throw m.error("name", "two sources are named \"\(name)\"") }
             guard let formatName = try m.string("format") else { throw m.missing("format") }
@@ -90,38 +91,32 @@ public struct PipelineConfig: Sendable {
             config.sources.append(Source(name: name, format: format, paths: paths,
                                          zone: try m.zone("timezone") ?? config.zone, hotline: hotline,
                                          line: node.mark?.line))
-            try m.rejectUnknown(["name", "format", "paths", "timezone", "hotline"])
         }
-        if let m = try top.mapping("aggregate") {
+        if let m = try top.mapping("aggregate", known: ["sla", "retention", "lateness"]) {
             config.slaMillis = try m.duration("sla") ?? config.slaMillis
             config.retentionMillis = try m.duration("retention") ?? config.retentionMillis
             config.latenessMillis = try m.duration("lateness") ?? config.latenessMillis
-            try m.rejectUnknown(["sla", "retention", "lateness"])
         }
-        if let m = try top.mapping("follow") {
+        if let m = try top.mapping("follow", known: ["poll", "emit_every"]) {
             config.pollMillis = try m.duration("poll") ?? config.pollMillis
             config.emitEveryMillis = try m.duration("emit_every") ?? config.emitEveryMillis
-            try m.rejectUnknown(["poll", "emit_every"])
         }
-        if let m = try top.mapping("checkpoint") {
+        if let m = try top.mapping("checkpoint", known: ["path", "every"]) {
             config.checkpointPath = try m.string("path")
             config.checkpointEveryMillis = try m.duration("every") ?? config.checkpointEveryMillis
-            try m.rejectUnknown(["path", "every"])
         }
-        if let m = try top.mapping("limits") {
+        if let m = try top.mapping("limits", known: ["max_line_bytes"]) {
             if let n = try m.int("max_line_bytes") {
                 guard n >= 64, n <= 64 << 20 else { throw m.error("max_line_bytes", "must be between 64 and 67108864") }
                 config.maxLineBytes = n
             }
-            try m.rejectUnknown(["max_line_bytes"])
         }
-        if let m = try top.mapping("quarantine") {
+        if let m = try top.mapping("quarantine", known: ["path"]) {
             config.quarantinePath = try m.string("path")
-            try m.rejectUnknown(["path"])
         }
         if let sinksNode = top.node("sinks") {
             for (i, node) in try top.sequence(sinksNode, key: "sinks").enumerated() {
-                let m = try YAMLMapping(node, file: file, path: "sinks[\(i)]")
+                let m = try YAMLMapping(node, file: file, path: "sinks[\(i)]", known: ["type", "format", "path", "windows", "listen"])
                 guard let type = try m.string("type") else { throw m.missing("type") }
                 guard ["stdout", "file", "http"].contains(type) else {
                     throw m.error("type", "unknown sink type \"\(type)\" (known: stdout, file, http)")
@@ -137,10 +132,8 @@ public struct PipelineConfig: Sendable {
                 let path = try m.string("path")
                 if type == "file" && path == nil { throw m.missing("path") }
                 config.sinks.append(Sink(type: type, format: format, path: path, windows: windows, listen: try m.string("listen")))
-                try m.rejectUnknown(["type", "format", "path", "windows", "listen"])
             }
         }
-        try top.rejectUnknown(["name", "timezone", "sources", "aggregate", "follow", "checkpoint", "limits", "quarantine", "sinks"])
         return config
     }
 
@@ -186,7 +179,8 @@ struct YAMLMapping {
     let path: String
     let line: Int?
 
-    init(_ node: Node, file: String, path: String) throws(ConfigError) {
+    /// Reads a mapping and refuses any key not in `known`, before any value is looked at.
+    init(_ node: Node, file: String, path: String, known: [String]) throws(ConfigError) {
         self.file = file
         self.path = path
         self.line = node.mark?.line
@@ -194,6 +188,7 @@ struct YAMLMapping {
             throw ConfigError(file: file, line: node.mark?.line, key: path.isEmpty ? nil : path, message: "expected a mapping of keys to values")
         }
         pairs = mapping.map { (key: $0.key.string ?? "\($0.key)", value: $0.value, line: $0.key.mark?.line) }
+        try rejectUnknown(known)
     }
 
     func qualified(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
@@ -251,9 +246,9 @@ struct YAMLMapping {
         }
     }
 
-    func mapping(_ key: String) throws(ConfigError) -> YAMLMapping? {
+    func mapping(_ key: String, known: [String]) throws(ConfigError) -> YAMLMapping? {
         guard let node = node(key) else { return nil }
-        return try YAMLMapping(node, file: file, path: qualified(key))
+        return try YAMLMapping(node, file: file, path: qualified(key), known: known)
     }
 
     func sequence(_ node: Node, key: String) throws(ConfigError) -> [Node] {

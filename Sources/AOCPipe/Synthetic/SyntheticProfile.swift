@@ -118,7 +118,8 @@ public struct SyntheticProfile: Sendable {
             caseNumber += 1
             let reported = answer + rng.int(60...300)
             let day = CivilTime.floorDiv(reported + offset, 86_400)
-            var e = GeneratedFreezeEvent(kind: .reported, time: reported, caseDay: day, caseNumber: caseNumber % 1_000_000,
+            // Case ids are unique across files: the file's index leads the number.
+            var e = GeneratedFreezeEvent(kind: .reported, time: reported, caseDay: day, caseNumber: k * 10_000_000 + caseNumber,
                                          bank: 0, account: 0, callStart: call.start, callSequence: sequence, failure: 0)
             events.append((reported, e))
             guard rng.below(4) != 0 else { continue }
