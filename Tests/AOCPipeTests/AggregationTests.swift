@@ -145,6 +145,13 @@ import Testing
         #expect((c.calls, c.callsAnswered, c.callsUnanswered, c.casesReported, c.freezeRequests, c.freezesFailed) == (2, 1, 1, 1, 1, 1))
     }
 
+    @Test func aDayWithoutRecordsIsAZeroDay() {
+        let r = Self.report([Self.call(Self.utc(2023, 11, 1, 3)), Self.call(Self.utc(2023, 11, 4, 3))], zone: bangkok)
+        #expect(r.days.map { Text.localDate($0.start, offset: $0.startOffset) } == ["2023-11-01", "2023-11-02", "2023-11-03", "2023-11-04"])
+        #expect(r.days.map(\.counters.calls) == [1, 0, 0, 1])
+        #expect(r.hours.count == 2)
+    }
+
     @Test func windowsAreFinalOnlyPastTheWatermarkLessLateness() {
         let t = Self.utc(2023, 11, 1, 0)
         let r = Self.report([Self.call(t), Self.call(t + 3 * 3600)], zone: bangkok)

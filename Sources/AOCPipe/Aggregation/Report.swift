@@ -101,26 +101,29 @@ public struct Report: Sendable {
         self.hours = hours
 
         // Days: local dates, from the first local midnight to the next (23 or 25 h under DST).
+        // Every date from the first to the last is a window: a day without records is a zero.
         var days: [WindowReport] = []
         var all: [Int] = []
         var totals = Counters()
         var i = 0
-        while i < dayOf.count {
-            let day = dayOf[i].day
-            var counters = Counters()
-            var latencies: [Int] = []
-            while i < dayOf.count && dayOf[i].day == day {
-                counters += hours[dayOf[i].hour].counters
-                latencies += hourLatencies[hours[dayOf[i].hour].start] ?? []
-                i += 1
+        if let firstDay = dayOf.first?.day, let lastDay = dayOf.last?.day {
+            for day in firstDay...lastDay {
+                var counters = Counters()
+                var latencies: [Int] = []
+                while i < dayOf.count && dayOf[i].day == day {
+                    counters += hours[dayOf[i].hour].counters
+                    latencies += hourLatencies[hours[dayOf[i].hour].start] ?? []
+                    i += 1
+                }
+                let start = zone.utc(local: day * 86_400)
+                let end = zone.utc(local: (day + 1) * 86_400)
+                totals += counters
+                all += latencies
+                days.append(WindowReport(start: start, end: end, startOffset: cursor.offset(utc: start),
+                                         endOffset: cursor.offset(utc: end), counters: counters,
+                                         freeze: FreezeStats(latencies: &latencies, slaMillis: slaMillis),
+                                         isFinal: end <= finalBefore))
             }
-            let start = zone.utc(local: day * 86_400)
-            let end = zone.utc(local: (day + 1) * 86_400)
-            totals += counters
-            all += latencies
-            days.append(WindowReport(start: start, end: end, startOffset: cursor.offset(utc: start), endOffset: cursor.offset(utc: end), counters: counters,
-                                     freeze: FreezeStats(latencies: &latencies, slaMillis: slaMillis),
-                                     isFinal: end <= finalBefore))
         }
         self.days = days
         let first = days.first?.start ?? 0

@@ -103,17 +103,29 @@ public enum Renderer {
         return "\(d) \(thaiMonths[m - 1]) \(y + 543)"
     }
 
+    /// `1-14 พ.ย. 66` within one month, else `28 ต.ค. 66 - 3 พ.ย. 66` (short Buddhist-era year).
+    static func thaiRange(_ first: WindowReport, _ last: WindowReport) -> String {
+        let a = CivilTime.civilFromDays(CivilTime.floorDiv(first.start + first.startOffset, 86_400))
+        let b = CivilTime.civilFromDays(CivilTime.floorDiv(last.start + last.startOffset, 86_400))
+        func short(_ y: Int) -> String { Text.pad((y + 543) % 100, 2) }
+        if a.year == b.year && a.month == b.month {
+            return "\(a.day)-\(b.day) \(thaiMonths[a.month - 1]) \(short(a.year))"
+        }
+        return "\(a.day) \(thaiMonths[a.month - 1]) \(short(a.year)) - \(b.day) \(thaiMonths[b.month - 1]) \(short(b.year))"
+    }
+
     public static func thai(_ r: Report) -> String {
         var s = ""
         for w in r.days {
             s += "วันที่ \(thaiDate(w)) สายเข้า \(Text.grouped(w.counters.calls)) สาย อายัดบัญชีจบ จำนวน \(Text.grouped(w.counters.accountsFrozen)) บัญชี\n"
         }
         if let first = r.days.first, let last = r.days.last {
-            s += "รวม \(r.days.count) วัน (\(thaiDate(first)) - \(thaiDate(last))) สายเข้า \(Text.grouped(r.totals.counters.calls)) สาย"
-            s += " อายัดบัญชีจบ จำนวน \(Text.grouped(r.totals.counters.accountsFrozen)) บัญชี\n"
-            if r.totals.freeze.count > 0 {
-                s += "อายัดบัญชี เฉลี่ย \(Text.decimal(r.totals.freeze.meanMinutes, places: 1)) นาทีจบ\n"
-            }
+            // As the release summed up: "14 วันแรก 38,564 สาย (วันที่ 1-14 พ.ย. 66)" and
+            // "อายัดบัญชี เฉลี่ย 15 นาทีจบ จำนวน 2,671 บัญชี".
+            s += "รวม \(r.days.count) วัน (วันที่ \(thaiRange(first, last))) สายเข้า \(Text.grouped(r.totals.counters.calls)) สาย\n"
+            s += "อายัดบัญชี"
+            if r.totals.freeze.count > 0 { s += " เฉลี่ย \(Text.decimal(r.totals.freeze.meanMinutes, places: 1)) นาทีจบ" }
+            s += " จำนวน \(Text.grouped(r.totals.counters.accountsFrozen)) บัญชี\n"
         }
         return s
     }
