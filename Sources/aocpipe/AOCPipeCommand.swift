@@ -30,6 +30,20 @@ func loadPipeline(_ path: String) throws -> PipelineConfig {
     }
 }
 
+/// Runs a step of a command, mapping errors to exit statuses: 2 for a configuration error
+/// (found only once files are looked at, e.g. a glob matching nothing), 1 for anything else.
+func exitingOnError<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as ConfigError {
+        warn("error: \(error)")
+        throw ExitCode(2)
+    } catch {
+        warn("error: \(error)")
+        throw ExitCode(1)
+    }
+}
+
 extension OutputFormat: ExpressibleByArgument {}
 extension WindowSelection: ExpressibleByArgument {}
 extension BatchRunner.ProgressMode: ExpressibleByArgument {}

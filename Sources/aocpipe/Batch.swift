@@ -35,16 +35,7 @@ struct Batch: ParsableCommand {
 
     func run() throws {
         let config = try loadPipeline(pipeline)
-        let outcome: BatchRunner.Outcome
-        do {
-            outcome = try BatchRunner(config: config, jobs: jobs, progress: progress).run()
-        } catch let error as ConfigError {
-            warn("error: \(error)")
-            throw ExitCode(2)
-        } catch {
-            warn("error: \(error)")
-            throw ExitCode(1)
-        }
+        let outcome = try exitingOnError { try BatchRunner(config: config, jobs: jobs, progress: progress).run() }
         let report = outcome.report
         for damage in report.input.damage { warn("warning: \(damage)") }
         if report.input.malformed > 0 {
@@ -58,12 +49,7 @@ struct Batch: ParsableCommand {
         }
         let text = Renderer.render(report, as: format, windows: windows)
         if let output {
-            do {
-                try AtomicFile.write(text, to: output)
-            } catch {
-                warn("error: \(error)")
-                throw ExitCode(1)
-            }
+            try exitingOnError { try AtomicFile.write(text, to: output) }
         } else {
             FileHandle.standardOutput.write(Data(text.utf8))
         }

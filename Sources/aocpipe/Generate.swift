@@ -26,7 +26,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Synthetic: number of days.")
     var days: Int = 7
 
-    @Option(help: "Synthetic: hotline calls per day.")
+    @Option(help: "Synthetic: CDR lines per day (about 2% are calls to other numbers, which aocpipe skips).")
     var callsPerDay: Int = 100_000
 
     @Option(help: "Synthetic: first day, YYYY-MM-DD.")

@@ -15,16 +15,7 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         let config = try loadPipeline(pipeline)
-        let text: String
-        do {
-            text = try PipelinePreview(config: config, lines: lines).render()
-        } catch let error as ConfigError {
-            warn("error: \(error)")
-            throw ExitCode(2)
-        } catch {
-            warn("error: \(error)")
-            throw ExitCode(1)
-        }
+        let text = try exitingOnError { try PipelinePreview(config: config, lines: lines).render() }
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 }

@@ -54,15 +54,7 @@ public struct PartialAggregate: Sendable {
         let offset = cursor.offset(utc: second)
         let local = second + offset
         let start = local - CivilTime.floorMod(local, 3600) - offset
-        let i: Int
-        if let found = hourIndex[start] {
-            i = found
-        } else {
-            i = hourCounters.count
-            hourIndex[start] = i
-            hourStarts.append(start)
-            hourCounters.append(Counters())
-        }
+        let i = index(ofHourStarting: start)
         // The cache must not outlive the offset range it was computed in.
         cachedLow = max(start, cursor.low)
         cachedHigh = min(start + 3600, cursor.high)
@@ -70,19 +62,20 @@ public struct PartialAggregate: Sendable {
         return i
     }
 
+    /// The position of the hour window starting at `start`, created empty if new.
+    mutating func index(ofHourStarting start: Int) -> Int {
+        if let found = hourIndex[start] { return found }
+        let i = hourCounters.count
+        hourIndex[start] = i
+        hourStarts.append(start)
+        hourCounters.append(Counters())
+        return i
+    }
+
     /// Adds another worker's counts into this one.
     public mutating func merge(_ other: PartialAggregate) {
         for (k, start) in other.hourStarts.enumerated() {
-            let i: Int
-            if let found = hourIndex[start] {
-                i = found
-            } else {
-                i = hourCounters.count
-                hourIndex[start] = i
-                hourStarts.append(start)
-                hourCounters.append(Counters())
-            }
-            hourCounters[i] += other.hourCounters[k]
+            hourCounters[index(ofHourStarting: start)] += other.hourCounters[k]
         }
         for (key, t) in other.reportedAt {
             if let mine = reportedAt[key], mine <= t { continue }
