@@ -38,6 +38,9 @@ func exitingOnError<T>(_ body: () throws -> T) throws -> T {
     } catch let error as ConfigError {
         warn("error: \(error)")
         throw ExitCode(2)
+    } catch let error as CheckpointError {
+        warn("error: \(error)")
+        throw ExitCode(2)
     } catch {
         warn("error: \(error)")
         throw ExitCode(1)

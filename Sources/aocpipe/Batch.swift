@@ -29,13 +29,21 @@ struct Batch: ParsableCommand {
     @Option(help: "Where to write samples of malformed lines (default: the pipeline's quarantine.path, else .aocpipe/<name>-quarantine.jsonl).")
     var quarantine: String?
 
+    @Option(help: "Checkpoint file: resume from it if present, keep it current while running (every checkpoint.every), so a run killed part-way resumes where it stopped.")
+    var checkpoint: String?
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
 
     func run() throws {
         let config = try loadPipeline(pipeline)
-        let outcome = try exitingOnError { try BatchRunner(config: config, jobs: jobs, progress: progress).run() }
+        let outcome = try exitingOnError {
+            try BatchRunner(config: config, jobs: jobs, progress: progress).run(checkpointPath: checkpoint)
+        }
+        if outcome.resumedFiles > 0 {
+            warn("resumed from \(checkpoint ?? ""): \(outcome.resumedFiles) file(s) were already counted")
+        }
         let report = outcome.report
         for damage in report.input.damage { warn("warning: \(damage)") }
         if report.input.malformed > 0 {

@@ -87,3 +87,55 @@ import Testing
         #expect(!r.stdout.contains("Caller"))
     }
 }
+
+/// `kill -9` of a batch run with a checkpoint, at random moments, then a restart: the final
+/// numbers equal the generator's truth, nothing lost, nothing counted twice.
+@Suite struct BatchCrashTests {
+    @Test func killedAndRestartedBatchEndsWithTheTruth() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        var profile = SyntheticProfile()
+        profile.days = 4
+        profile.callsPerDay = 30000
+        profile.files = 20
+        profile.seed = 11
+        let truth = try profile.generate(outDir: dir.path)
+        var yaml = try String(contentsOfFile: dir.path + "/pipeline.yaml", encoding: .utf8)
+        yaml += "checkpoint: { every: 1ms }\n"
+        let pipelinePath = dir.file("crash.yaml", yaml)
+        let binary = try #require(CommandLineTests.binary)
+        let state = dir.path + "/state"
+        var rng = SystemRandomNumberGenerator()
+        var kills = 0
+        var finished = false
+        for _ in 0..<60 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: binary)
+            p.arguments = ["batch", pipelinePath, "--checkpoint", state, "--format", "json", "--windows", "day",
+                           "--progress", "never", "--jobs", "2", "--output", dir.path + "/out.json"]
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            usleep(UInt32.random(in: 5_000...(kills < 20 ? 120_000 : 5_000_000), using: &rng))
+            if p.isRunning {
+                kill(p.processIdentifier, SIGKILL)
+                kills += 1
+            }
+            p.waitUntilExit()
+            if p.terminationReason == .exit {
+                #expect(p.terminationStatus == 0)
+                finished = true
+                break
+            }
+        }
+        #expect(finished)
+        #expect(kills >= 5, "runs were killed part-way")
+        print("batch crash test: \(kills) kill(s) before a run finished")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.path + "/out.json"))) as? [String: Any])
+        let days = try #require(doc["days"] as? [[String: Any]])
+        #expect(days.map { $0["day"] as? String } == truth.days.map(\.day))
+        #expect(days.map { $0["calls"] as? Int } == truth.days.map(\.calls))
+        #expect(days.map { $0["accounts_frozen"] as? Int } == truth.days.map(\.accountsFrozen))
+        let input = try #require(doc["input"] as? [String: Any])
+        #expect(input["files"] as? Int == 40)
+    }
+}

@@ -7,8 +7,8 @@
 /// skip the dictionary.
 public struct PartialAggregate: Sendable {
     /// Hour windows, in first-seen order; `hourIndex` maps a start to its position.
-    public private(set) var hourStarts: [Int] = []
-    public private(set) var hourCounters: [Counters] = []
+    public internal(set) var hourStarts: [Int] = []
+    public internal(set) var hourCounters: [Counters] = []
     var hourIndex: [Int: Int] = [:]
 
     /// Earliest `reported` time (ms) of each case.
@@ -16,7 +16,7 @@ public struct PartialAggregate: Sendable {
     /// Every `frozen` event: case and time (ms); joined with `reportedAt` after all input.
     var frozen: [FrozenEvent] = []
     /// Latest event time seen (ms).
-    public private(set) var maxMillis = Int.min
+    public internal(set) var maxMillis = Int.min
 
     var cursor: Zone.Cursor
     var cachedLow = 1, cachedHigh = 0, cachedIndex = 0

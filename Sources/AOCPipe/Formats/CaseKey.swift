@@ -3,7 +3,7 @@
 /// Ids of up to 32 bytes are stored exactly. Longer ids keep their first 24 bytes plus a
 /// 64-bit FNV-1a hash of the whole id in the last 8 bytes, so two long ids collide only if they
 /// share a prefix and a hash.
-public struct CaseKey: Hashable, Sendable {
+public struct CaseKey: Hashable, Comparable, Sendable {
     var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0
     var length: UInt32 = 0
 
@@ -31,4 +31,9 @@ public struct CaseKey: Hashable, Sendable {
     }
 
     public var isEmpty: Bool { length == 0 }
+
+    /// An arbitrary but fixed order (for deterministic checkpoints).
+    public static func < (a: CaseKey, b: CaseKey) -> Bool {
+        (a.w0, a.w1, a.w2, a.w3, a.length) < (b.w0, b.w1, b.w2, b.w3, b.length)
+    }
 }

@@ -21,12 +21,14 @@ public struct BatchRunner: Sendable {
     public struct Outcome: Sendable {
         public var report: Report
         public var samples: [QuarantineSample]
+        /// Files skipped because the checkpoint says they were already counted.
+        public var resumedFiles: Int
     }
 
     /// A file that could not be read: the run stops rather than report partial numbers.
     public struct Failure: Error, CustomStringConvertible {
-        public var errors: [InputError]
-        public var description: String { errors.map(\.description).joined(separator: "\n") }
+        public var errors: [Error]
+        public var description: String { errors.map { "\($0)" }.joined(separator: "\n") }
     }
 
     struct WorkItem: Sendable {
@@ -35,18 +37,18 @@ public struct BatchRunner: Sendable {
         var size: Int
     }
 
-    /// Per-worker results, each written once when its worker ends.
-    final class Collector: Sendable {
-        struct State {
-            var aggregates: [PartialAggregate] = []
-            var perSource: [[InputStats]] = []
-            var samples: [QuarantineSample] = []
-            var errors: [InputError] = []
-        }
-        let state = Mutex(State())
+    /// What finished files add up to, shared by the workers. Each worker counts a file into its
+    /// own partial aggregate (no lock while parsing) and merges it here once the file is done,
+    /// so this state, with its list of finished files, is always a consistent checkpoint.
+    struct Committed: Sendable {
+        var checkpoint: Checkpoint
+        var samples: [QuarantineSample] = []
+        var errors: [Error] = []
+        var lastSave = DispatchTime.now()
+        var resumed = 0
     }
 
-    public func run() throws -> Outcome {
+    public func run(checkpointPath: String? = nil) throws -> Outcome {
         let resolved = try config.resolveFiles()
         var items: [WorkItem] = []
         for (i, entry) in resolved.enumerated() {
@@ -57,59 +59,78 @@ public struct BatchRunner: Sendable {
         }
         // Largest first, so the last file to finish is a small one.
         items.sort { $0.size != $1.size ? $0.size > $1.size : $0.path < $1.path }
+        let start = try checkpointPath.flatMap { (p) throws(CheckpointError) in try Checkpoint.load(from: p, for: config) }
+            ?? Checkpoint(config: config)
+        let done = Set(start.files.filter(\.complete).map { FileKey(source: $0.source, fingerprint: $0.fingerprint) })
+
         let sources = config.sources
         let zone = config.zone
         let processor = self.processor
+        let every = UInt64(max(config.checkpointEveryMillis, 1)) * 1_000_000
         let counter = ProgressCounter()
         let filesDone = ProgressCounter()
         let bar = ProgressBar.start(mode: progress, totalBytes: items.reduce(0) { $0 + $1.size },
                                     totalFiles: items.count, bytes: counter, files: filesDone)
         let next = Atomic<Int>(0)
-        let collector = Collector()
+        let committed = Mutex(Committed(checkpoint: start))
         let workers = min(jobs, max(items.count, 1))
-        let frozenItems = items
+        let work = items
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            var aggregate = PartialAggregate(reportZone: zone)
-            var perSource = [InputStats](repeating: InputStats(), count: sources.count)
-            var samples: [QuarantineSample] = []
-            var errors: [InputError] = []
             while true {
                 let k = next.add(1, ordering: .relaxed).oldValue
-                guard k < frozenItems.count else { break }
-                let item = frozenItems[k]
-                do throws(InputError) {
+                guard k < work.count else { break }
+                let item = work[k]
+                defer { filesDone.add(1) }
+                do {
+                    let file = try InputFile(path: item.path)
+                    guard let fingerprint = try Fingerprint.of(file) else {
+                        // An empty file: nothing to count, but it was read.
+                        committed.withLock { $0.checkpoint.sources[item.source].files += 1 }
+                        continue
+                    }
+                    if done.contains(FileKey(source: item.source, fingerprint: fingerprint)) {
+                        counter.add(item.size)
+                        committed.withLock { $0.resumed += 1 }
+                        continue
+                    }
                     let result = try processor.process(path: item.path, source: sources[item.source],
-                                                       aggregate: aggregate, progress: counter)
-                    aggregate = result.aggregate
-                    perSource[item.source] += result.stats
-                    samples += result.samples
+                                                       aggregate: PartialAggregate(reportZone: zone), progress: counter)
+                    try committed.withLock { (state: inout Committed) throws in
+                        state.checkpoint.aggregate.merge(result.aggregate)
+                        state.checkpoint.sources[item.source] += result.stats
+                        state.checkpoint.files.append(Checkpoint.FilePosition(
+                            source: item.source, path: item.path, fingerprint: fingerprint,
+                            decodedOffset: result.stats.bytesDecoded, complete: true))
+                        state.samples += result.samples
+                        if let checkpointPath, DispatchTime.now().uptimeNanoseconds - state.lastSave.uptimeNanoseconds >= every {
+                            try state.checkpoint.save(to: checkpointPath)
+                            state.lastSave = DispatchTime.now()
+                        }
+                    }
                 } catch {
-                    errors.append(error)
+                    committed.withLock { $0.errors.append(error) }
                 }
-                filesDone.add(1)
-            }
-            collector.state.withLock {
-                $0.aggregates.append(aggregate)
-                $0.perSource.append(perSource)
-                $0.samples += samples
-                $0.errors += errors
             }
         }
         bar?.stop()
-        let state = collector.state.withLock { $0 }
+        var state = committed.withLock { $0 }
         if !state.errors.isEmpty { throw Failure(errors: state.errors) }
+        if let checkpointPath { try state.checkpoint.save(to: checkpointPath) }
 
-        var merged = PartialAggregate(reportZone: zone)
-        for a in state.aggregates { merged.merge(a) }
-        var perSource = [InputStats](repeating: InputStats(), count: sources.count)
-        for worker in state.perSource { for (i, s) in worker.enumerated() { perSource[i] += s } }
+        var perSource = state.checkpoint.sources
         for i in perSource.indices { perSource[i].damage.sort { ($0.path, $0.offset) < ($1.path, $1.offset) } }
         var total = InputStats()
         for s in perSource { total += s }
-        let report = Report(pipeline: config.name, zone: zone, aggregate: merged, input: total,
+        let report = Report(pipeline: config.name, zone: zone, aggregate: state.checkpoint.aggregate, input: total,
                             sources: zip(sources, perSource).map { ($0.name, $1) },
                             slaMillis: config.slaMillis, latenessMillis: config.latenessMillis)
-        let samples = state.samples.sorted { ($0.file, $0.offset) < ($1.file, $1.offset) }
-        return Outcome(report: report, samples: samples)
+        state.samples.sort { ($0.file, $0.offset) < ($1.file, $1.offset) }
+        return Outcome(report: report, samples: state.samples, resumedFiles: state.resumed)
     }
+}
+
+/// A file as a checkpoint knows it: which source, which content.
+struct FileKey: Hashable {
+    var source: Int
+    var fingerprint: Fingerprint
 }

@@ -1,0 +1,192 @@
+/// A compact, explicit binary encoding for checkpoints: LEB128 varints (zigzag for signed),
+/// length-prefixed strings. Every field is written and read in a fixed order by hand, so the
+/// format is what the code says, versioned by `Checkpoint.version`.
+struct ByteWriter {
+    var bytes: [UInt8] = []
+
+    mutating func uvarint(_ v: UInt64) {
+        var v = v
+        while v >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    mutating func int(_ v: Int) { uvarint(UInt64(bitPattern: Int64((v << 1) ^ (v >> 63)))) }
+    mutating func uint64(_ v: UInt64) { uvarint(v) }
+    mutating func bool(_ v: Bool) { bytes.append(v ? 1 : 0) }
+
+    mutating func string(_ s: String) {
+        let u = Array(s.utf8)
+        int(u.count)
+        bytes += u
+    }
+
+    mutating func fixed64(_ v: UInt64) { for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) } }
+    mutating func fixed32(_ v: UInt32) { for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) } }
+}
+
+struct ByteReader {
+    struct Truncated: Error {}
+
+    let bytes: [UInt8]
+    var i = 0
+
+    init(_ bytes: [UInt8], from: Int = 0) {
+        self.bytes = bytes
+        i = from
+    }
+
+    var atEnd: Bool { i == bytes.count }
+
+    mutating func uvarint() throws(Truncated) -> UInt64 {
+        var v: UInt64 = 0, shift: UInt64 = 0
+        while true {
+            guard i < bytes.count, shift < 64 else { throw Truncated() }
+            let b = bytes[i]
+            i += 1
+            v |= UInt64(b & 0x7F) << shift
+            if b < 0x80 { return v }
+            shift += 7
+        }
+    }
+
+    mutating func int() throws(Truncated) -> Int {
+        let u = try uvarint()
+        return Int(Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1))))
+    }
+
+    /// A count of items to follow, bounded by the bytes left (each item takes at least one).
+    mutating func count() throws(Truncated) -> Int {
+        let n = try int()
+        guard n >= 0, n <= bytes.count - i else { throw Truncated() }
+        return n
+    }
+
+    mutating func uint64() throws(Truncated) -> UInt64 { try uvarint() }
+
+    mutating func bool() throws(Truncated) -> Bool {
+        guard i < bytes.count else { throw Truncated() }
+        i += 1
+        return bytes[i - 1] != 0
+    }
+
+    mutating func string() throws(Truncated) -> String {
+        let n = try count()
+        defer { i += n }
+        return String(decoding: bytes[i..<(i + n)], as: UTF8.self)
+    }
+
+    mutating func fixed64() throws(Truncated) -> UInt64 {
+        guard i + 8 <= bytes.count else { throw Truncated() }
+        var v: UInt64 = 0
+        for k in 0..<8 { v |= UInt64(bytes[i + k]) << (8 * UInt64(k)) }
+        i += 8
+        return v
+    }
+
+    mutating func fixed32() throws(Truncated) -> UInt32 {
+        guard i + 4 <= bytes.count else { throw Truncated() }
+        var v: UInt32 = 0
+        for k in 0..<4 { v |= UInt32(bytes[i + k]) << (8 * UInt32(k)) }
+        i += 4
+        return v
+    }
+}
+
+// MARK: - State types
+
+extension CaseKey {
+    func encode(_ w: inout ByteWriter) {
+        w.fixed64(w0); w.fixed64(w1); w.fixed64(w2); w.fixed64(w3)
+        w.uvarint(UInt64(length))
+    }
+
+    static func decode(_ r: inout ByteReader) throws(ByteReader.Truncated) -> CaseKey {
+        var k = CaseKey()
+        k.w0 = try r.fixed64(); k.w1 = try r.fixed64(); k.w2 = try r.fixed64(); k.w3 = try r.fixed64()
+        k.length = UInt32(truncatingIfNeeded: try r.uvarint())
+        return k
+    }
+}
+
+extension Counters {
+    func encode(_ w: inout ByteWriter) {
+        for v in [calls, callsAnswered, callsUnanswered, casesReported, freezeRequests, accountsFrozen, freezesFailed] { w.int(v) }
+    }
+
+    static func decode(_ r: inout ByteReader) throws(ByteReader.Truncated) -> Counters {
+        var c = Counters()
+        c.calls = try r.int(); c.callsAnswered = try r.int(); c.callsUnanswered = try r.int()
+        c.casesReported = try r.int(); c.freezeRequests = try r.int(); c.accountsFrozen = try r.int()
+        c.freezesFailed = try r.int()
+        return c
+    }
+}
+
+extension PartialAggregate {
+    func encode(_ w: inout ByteWriter) {
+        w.int(hourStarts.count)
+        for (start, c) in zip(hourStarts, hourCounters) { w.int(start); c.encode(&w) }
+        // Sorted, so the same state always encodes to the same bytes.
+        let reported = reportedAt.sorted { ($0.value, $0.key) < ($1.value, $1.key) }
+        w.int(reported.count)
+        for (key, t) in reported { key.encode(&w); w.int(t) }
+        w.int(frozen.count)
+        for f in frozen { f.key.encode(&w); w.int(f.millis) }
+        w.int(maxMillis)
+    }
+
+    static func decode(_ r: inout ByteReader, zone: Zone) throws(ByteReader.Truncated) -> PartialAggregate {
+        var a = PartialAggregate(reportZone: zone)
+        for _ in 0..<(try r.count()) {
+            let start = try r.int()
+            a.hourCounters[a.index(ofHourStarting: start)] += try Counters.decode(&r)
+        }
+        for _ in 0..<(try r.count()) {
+            let key = try CaseKey.decode(&r)
+            a.reportedAt[key] = try r.int()
+        }
+        for _ in 0..<(try r.count()) {
+            let key = try CaseKey.decode(&r)
+            a.frozen.append(FrozenEvent(key: key, millis: try r.int()))
+        }
+        a.maxMillis = try r.int()
+        return a
+    }
+}
+
+extension InputStats {
+    func encode(_ w: inout ByteWriter) {
+        for v in [files, bytesRead, bytesDecoded, lines, records, skipped, lateDropped, unmatched] { w.int(v) }
+        let reasons = malformedByReason.sorted { $0.key < $1.key }
+        w.int(reasons.count)
+        for (reason, n) in reasons { w.string(reason.rawValue); w.int(n) }
+        w.int(damage.count)
+        for d in damage {
+            w.string(d.path); w.string(d.kind.rawValue); w.int(d.offset)
+            w.int(d.resumedAt ?? -1)
+        }
+    }
+
+    static func decode(_ r: inout ByteReader) throws(ByteReader.Truncated) -> InputStats {
+        var s = InputStats()
+        s.files = try r.int(); s.bytesRead = try r.int(); s.bytesDecoded = try r.int(); s.lines = try r.int()
+        s.records = try r.int(); s.skipped = try r.int(); s.lateDropped = try r.int(); s.unmatched = try r.int()
+        for _ in 0..<(try r.count()) {
+            let name = try r.string()
+            let n = try r.int()
+            guard let reason = MalformedReason(rawValue: name) else { throw ByteReader.Truncated() }
+            s.malformedByReason[reason] = n
+        }
+        for _ in 0..<(try r.count()) {
+            let path = try r.string()
+            guard let kind = DecodeDamage.Kind(rawValue: try r.string()) else { throw ByteReader.Truncated() }
+            let offset = try r.int()
+            let resumed = try r.int()
+            s.damage.append(DecodeDamage(path: path, kind: kind, offset: offset, resumedAt: resumed < 0 ? nil : resumed))
+        }
+        return s
+    }
+}

@@ -1,0 +1,140 @@
+import CZlib
+import Foundation
+
+/// Everything needed to go on after a stop or a crash, in one file: the aggregate state and
+/// how far each file was read. Written atomically (temp file, fsync, rename, fsync of the
+/// directory), so a reader finds the previous checkpoint or the new one, never a mix.
+///
+/// Layout: magic `AOCPCKPT`, version (u32 LE), payload length (u64 LE), CRC-32 of the payload
+/// (u32 LE), payload (`ByteWriter` encoding). A file that fails any check is refused whole.
+public struct Checkpoint: Sendable {
+    public static let version: UInt32 = 1
+    static let magic = Array("AOCPCKPT".utf8)
+
+    /// How far one file was read.
+    public struct FilePosition: Sendable, Equatable {
+        public var source: Int
+        /// The path it was last seen at (messages only: identity is the fingerprint).
+        public var path: String
+        public var fingerprint: Fingerprint
+        /// Decoded bytes absorbed: the end of the last complete line counted.
+        public var decodedOffset: Int
+        /// The file was read to its end and will not be read again.
+        public var complete: Bool
+    }
+
+    public var pipeline: String
+    /// Digest of what gives counts their meaning (report zone, sources' formats, zones and
+    /// hotline numbers): a checkpoint from another pipeline is refused.
+    public var configDigest: UInt64
+    public var aggregate: PartialAggregate
+    /// Per source, in pipeline order.
+    public var sources: [InputStats]
+    public var files: [FilePosition]
+
+    public init(config: PipelineConfig) {
+        pipeline = config.name
+        configDigest = Self.digest(of: config)
+        aggregate = PartialAggregate(reportZone: config.zone)
+        sources = Array(repeating: InputStats(), count: config.sources.count)
+        files = []
+    }
+
+    static func digest(of config: PipelineConfig) -> UInt64 {
+        var text = "zone=\(config.zone.identifier);"
+        for s in config.sources { text += "source=\(s.name),\(s.format.rawValue),\(s.zone.identifier),\(s.hotline);" }
+        var bytes = Array(text.utf8)
+        return bytes.withUnsafeMutableBytes { Fingerprint.hash(UnsafeRawBufferPointer($0)) }
+    }
+
+    public func encoded() -> [UInt8] {
+        var w = ByteWriter()
+        w.string(pipeline)
+        w.fixed64(configDigest)
+        aggregate.encode(&w)
+        w.int(sources.count)
+        for s in sources { s.encode(&w) }
+        w.int(files.count)
+        for f in files {
+            w.int(f.source); w.string(f.path); w.int(f.fingerprint.length); w.fixed64(f.fingerprint.hash)
+            w.int(f.decodedOffset); w.bool(f.complete)
+        }
+        let payload = w.bytes
+        var out = ByteWriter()
+        out.bytes = Self.magic
+        out.fixed32(Self.version)
+        out.fixed64(UInt64(payload.count))
+        out.fixed32(Self.crc(payload))
+        return out.bytes + payload
+    }
+
+    static func crc(_ bytes: [UInt8]) -> UInt32 {
+        bytes.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
+    }
+
+    public func save(to path: String) throws(AtomicFile.WriteError) {
+        try AtomicFile.write(encoded(), to: path)
+    }
+
+    /// Loads the checkpoint at `path` for `config`: nil if there is none; an error if it is
+    /// damaged, from a newer aocpipe, or from another pipeline.
+    public static func load(from path: String, for config: PipelineConfig) throws(CheckpointError) -> Checkpoint? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CheckpointError(path: path, problem: "cannot be read")
+        }
+        return try decode(Array(data), path: path, config: config)
+    }
+
+    static func decode(_ bytes: [UInt8], path: String, config: PipelineConfig) throws(CheckpointError) -> Checkpoint {
+        func refuse(_ problem: String) -> CheckpointError { CheckpointError(path: path, problem: problem) }
+        guard bytes.count >= 8, Array(bytes[0..<8]) == magic else { throw refuse("is not an aocpipe checkpoint") }
+        guard bytes.count >= 24 else { throw refuse("is damaged (short header)") }
+        var header = ByteReader(bytes, from: 8)
+        guard let version = try? header.fixed32(), let length = try? header.fixed64(), let crc = try? header.fixed32() else {
+            throw refuse("is damaged (short header)")
+        }
+        guard version <= Self.version else {
+            throw refuse("was written by a newer aocpipe (format \(version); this one reads up to \(Self.version))")
+        }
+        guard version == Self.version else { throw refuse("has an unknown format \(version)") }
+        guard UInt64(bytes.count - 24) == length else { throw refuse("is damaged (length \(bytes.count - 24), expected \(length))") }
+        let payload = Array(bytes[24...])
+        guard Self.crc(payload) == crc else { throw refuse("is damaged (checksum mismatch)") }
+        var r = ByteReader(payload)
+        do {
+            var c = Checkpoint(config: config)
+            c.pipeline = try r.string()
+            let digest = try r.fixed64()
+            guard digest == c.configDigest else {
+                throw refuse("belongs to another pipeline (\(c.pipeline)) or one whose zone, formats or hotline changed; move it away to start over")
+            }
+            c.aggregate = try PartialAggregate.decode(&r, zone: config.zone)
+            let n = try r.count()
+            guard n == config.sources.count else { throw refuse("has \(n) sources, the pipeline \(config.sources.count)") }
+            c.sources = []
+            for _ in 0..<n { c.sources.append(try InputStats.decode(&r)) }
+            for _ in 0..<(try r.count()) {
+                let source = try r.int()
+                let filePath = try r.string()
+                let fp = Fingerprint(length: try r.int(), hash: try r.fixed64())
+                let offset = try r.int()
+                let complete = try r.bool()
+                guard source >= 0, source < n else { throw ByteReader.Truncated() }
+                c.files.append(FilePosition(source: source, path: filePath, fingerprint: fp, decodedOffset: offset, complete: complete))
+            }
+            guard r.atEnd else { throw ByteReader.Truncated() }
+            return c
+        } catch let error as CheckpointError {
+            throw error
+        } catch {
+            throw refuse("is damaged (its content does not decode)")
+        }
+    }
+}
+
+public struct CheckpointError: Error, CustomStringConvertible {
+    public var path: String
+    public var problem: String
+    public var description: String { "checkpoint \(path) \(problem); refusing to start from it" }
+}

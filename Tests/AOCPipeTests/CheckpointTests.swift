@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+@testable import AOCPipe
+
+@Suite struct CheckpointTests {
+    static func sampleConfig(paths: [String]? = nil) throws -> PipelineConfig {
+        var config = try PipelineConfig.load(path: packageRoot + "/Pipelines/aoc1441.yaml")
+        for i in config.sources.indices { config.sources[i].paths = config.sources[i].paths.map { packageRoot + "/" + $0 } }
+        if let paths { config.sources[0].paths = [packageRoot + "/" + paths[0]]; config.sources[1].paths = [packageRoot + "/" + paths[1]] }
+        config.checkpointEveryMillis = 1
+        return config
+    }
+
+    static func days(_ r: Report) -> [Counters] { r.days.map(\.counters) }
+
+    @Test func roundTripKeepsEveryCount() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let config = try Self.sampleConfig()
+        let path = dir.path + "/state"
+        let first = try BatchRunner(config: config, jobs: 2, progress: .never).run(checkpointPath: path)
+        let loaded = try #require(try Checkpoint.load(from: path, for: config))
+        #expect(loaded.files.count == 28)
+        #expect(loaded.files.allSatisfy { $0.complete })
+        // Same state, same bytes: encoding is deterministic.
+        let onDisk = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(loaded.encoded() == onDisk)
+        let again = Report(pipeline: config.name, zone: config.zone, aggregate: loaded.aggregate,
+                           input: loaded.sources.reduce(into: InputStats()) { $0 += $1 }, sources: [],
+                           slaMillis: config.slaMillis, latenessMillis: config.latenessMillis)
+        #expect(Self.days(again) == Self.days(first.report))
+        #expect(again.totals.freeze == first.report.totals.freeze)
+        #expect(again.input.lines == first.report.input.lines)
+    }
+
+    @Test func aRunStoppedPartWayResumesToTheSameNumbers() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let path = dir.path + "/state"
+        // "Killed" after the first week: a checkpoint that holds only some of the files.
+        let partial = try Self.sampleConfig(paths: ["SampleLogs/telephony/Master.csv-2023110[1-7].gz",
+                                                     "SampleLogs/freeze/freeze.jsonl-2023110[1-7].gz"])
+        _ = try BatchRunner(config: partial, jobs: 2, progress: .never).run(checkpointPath: path)
+        let full = try Self.sampleConfig()
+        let resumed = try BatchRunner(config: full, jobs: 2, progress: .never).run(checkpointPath: path)
+        #expect(resumed.resumedFiles == 14)
+        let fresh = try BatchRunner(config: full, jobs: 2, progress: .never).run()
+        #expect(Self.days(resumed.report) == Self.days(fresh.report))
+        #expect(resumed.report.totals.freeze == fresh.report.totals.freeze)
+        #expect(resumed.report.input.files == 28)
+        #expect(resumed.report.input.lines == fresh.report.input.lines)
+        // And a third run counts nothing twice.
+        let third = try BatchRunner(config: full, jobs: 2, progress: .never).run(checkpointPath: path)
+        #expect(third.resumedFiles == 28)
+        #expect(Self.days(third.report) == Self.days(fresh.report))
+    }
+
+    @Test func damagedCheckpointsAreRefusedWhole() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let config = try Self.sampleConfig()
+        let path = dir.path + "/state"
+        _ = try BatchRunner(config: config, jobs: 2, progress: .never).run(checkpointPath: path)
+        let good = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
+
+        func refusal(_ bytes: [UInt8], _ cfg: PipelineConfig? = nil) -> String? {
+            let p = dir.file("variant", bytes)
+            do {
+                _ = try Checkpoint.load(from: p, for: cfg ?? config)
+                return nil
+            } catch {
+                return error.description
+            }
+        }
+        var flipped = good
+        flipped[good.count / 2] ^= 0x40
+        #expect(refusal(flipped)?.contains("checksum mismatch") == true)
+        #expect(refusal(Array(good.prefix(good.count - 10)))?.contains("damaged") == true)
+        #expect(refusal(Array(good.prefix(10)))?.contains("damaged") == true)
+        #expect(refusal(Array("hello".utf8))?.contains("not an aocpipe checkpoint") == true)
+        var future = good
+        future[8] = 99
+        #expect(refusal(future)?.contains("newer aocpipe") == true)
+        var other = config
+        other.sources[0].hotline = "1202"
+        #expect(refusal(good, other)?.contains("another pipeline") == true)
+        #expect(refusal(good) == nil)
+        // Through the runner too: nothing runs from a bad checkpoint.
+        let bad = dir.file("bad-state", flipped)
+        #expect(throws: CheckpointError.self) { try BatchRunner(config: config, progress: .never).run(checkpointPath: bad) }
+    }
+}
