@@ -1,13 +1,36 @@
 /// Turns a file's bytes into decoded text, a chunk at a time, with bounded memory.
+///
+/// A decoder is either *finite* (batch: the end of the file is the end of the input; a member
+/// cut short there is damage) or *live* (follow: the file may still grow; at its current end
+/// the decoder returns 0 and picks up where it stopped on the next call).
 public protocol ByteDecoder: AnyObject {
-    /// Fills `buffer` with the next decoded bytes. `count` is 0 only at the end of the input.
-    /// `gap` says the decoded stream is broken after these bytes (damaged gzip): a partial
-    /// line carried across it must not be joined with what comes next.
+    /// Fills `buffer` with the next decoded bytes. `count` is 0 when nothing more can be
+    /// decoded now (finite: the end). `gap` says the decoded stream is broken after these
+    /// bytes (damaged gzip): a partial line carried across it must not be joined with what
+    /// comes next.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> (count: Int, gap: Bool)
     /// Bytes of the file consumed so far.
     var bytesConsumed: Int { get }
+    /// Decoded bytes produced so far, counted from the start of the file.
+    var decodedOffset: Int { get }
     /// Damage found so far, in file order.
     var damage: [DecodeDamage] { get }
+    /// Where to start decoding again to reach decoded offset `decoded` (at or before it).
+    func resumePoint(for decoded: Int) -> ResumePoint
+}
+
+/// A place decoding can start from: a file offset and the decoded offset it corresponds to
+/// (for gzip, the start of a member).
+public struct ResumePoint: Sendable, Equatable {
+    public var fileOffset: Int
+    public var decodedOffset: Int
+
+    public static let start = ResumePoint(fileOffset: 0, decodedOffset: 0)
+
+    public init(fileOffset: Int, decodedOffset: Int) {
+        self.fileOffset = fileOffset
+        self.decodedOffset = decodedOffset
+    }
 }
 
 /// A damaged region of a compressed file. Says where, never what the bytes were.
@@ -32,28 +55,40 @@ public struct DecodeDamage: Sendable, Equatable, CustomStringConvertible {
 }
 
 public enum Decoding {
-    /// Opens `file` with the decoder its first bytes call for: gzip for `1f 8b`, else plain.
-    public static func decoder(for file: InputFile, readSize: Int = 256 * 1024) throws(InputError) -> any ByteDecoder {
+    /// Whether a file starts with the gzip magic bytes `1f 8b`.
+    public static func isGzip(_ file: InputFile) throws(InputError) -> Bool {
         var magic: (UInt8, UInt8) = (0, 0)
         let n = try withUnsafeMutableBytes(of: &magic) { (b) throws(InputError) -> Int in try file.read(at: 0, into: b) }
-        if n == 2 && magic.0 == 0x1f && magic.1 == 0x8b {
-            return try GzipDecoder(file: file, readSize: readSize)
+        return n == 2 && magic.0 == 0x1f && magic.1 == 0x8b
+    }
+
+    /// Opens `file` with the decoder its first bytes call for: gzip for `1f 8b`, else plain.
+    public static func decoder(for file: InputFile, readSize: Int = 256 * 1024, live: Bool = false,
+                               from resume: ResumePoint = .start) throws(InputError) -> any ByteDecoder {
+        if try isGzip(file) {
+            return try GzipDecoder(file: file, readSize: readSize, live: live, from: resume)
         }
-        return PlainDecoder(file: file)
+        return PlainDecoder(file: file, from: resume.decodedOffset)
     }
 }
 
 /// Plain text: the file's bytes as they are.
 public final class PlainDecoder: ByteDecoder {
     let file: InputFile
-    public private(set) var bytesConsumed = 0
+    public private(set) var bytesConsumed: Int
+    public var decodedOffset: Int { bytesConsumed }
     public var damage: [DecodeDamage] { [] }
 
-    public init(file: InputFile) { self.file = file }
+    public init(file: InputFile, from offset: Int = 0) {
+        self.file = file
+        bytesConsumed = offset
+    }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> (count: Int, gap: Bool) {
         let n = try file.read(at: bytesConsumed, into: buffer)
         bytesConsumed += n
         return (n, false)
     }
+
+    public func resumePoint(for decoded: Int) -> ResumePoint { ResumePoint(fileOffset: decoded, decodedOffset: decoded) }
 }

@@ -1,30 +1,53 @@
 import CZlib
 
-/// Streaming gzip decoder over zlib: multi-member files, bounded memory, damage recovery.
+/// Streaming gzip decoder over zlib: multi-member files, bounded memory, damage recovery,
+/// and files still being written.
 ///
 /// Member boundaries are checked by reading the file at the boundary (`pread`), so the decoder
 /// can look for the next member after damage without holding more than one input chunk:
 /// - after a member ends, the next bytes must be a member header (`1f 8b 08`), zero padding
 ///   (tolerated to the end of the file), or garbage (reported, then resync);
-/// - a member zlib rejects is reported at its start; decoding resumes at the next header found
-///   after that start, so a header inside the damaged region is not skipped;
-/// - the file ending inside a member is reported as truncated; the lines before count.
+/// - a member zlib rejects (bad data, or a CRC or length that does not match at its end) is
+///   reported at its start; decoding resumes at the next header found after that start, so a
+///   header inside the damaged region is not skipped;
+/// - finite: the file ending inside a member is reported as truncated; the lines before count.
+///   Live: it is a member still being written (rsyslog's `zipLevel` writes one member with sync
+///   flushes and no trailer until close); decoding goes on when more bytes arrive. If the
+///   writer died and a new member starts where the old one stopped, zlib rejects the mix and
+///   the decoder resyncs at the new header.
 public final class GzipDecoder: ByteDecoder {
-    enum State { case boundary, inMember, done }
+    enum State: Equatable {
+        case boundary
+        case inMember
+        /// Looking for a member header at or after this offset.
+        case resync(from: Int)
+        case done
+    }
 
     let file: InputFile
+    let live: Bool
     let stream: UnsafeMutablePointer<z_stream>
     let input: UnsafeMutableRawBufferPointer
     var state = State.boundary
     /// File offset of the next byte to read into `input`.
-    var readOffset = 0
-    var memberStart = 0
+    var readOffset: Int
+    public private(set) var decodedOffset: Int
+    /// Where the current member started, and where the members decoding may restart from.
+    var memberStart: Int
+    var memberStarts: [ResumePoint]
     public private(set) var damage: [DecodeDamage] = []
 
     public var bytesConsumed: Int { readOffset - Int(stream.pointee.avail_in) }
 
-    public init(file: InputFile, readSize: Int = 256 * 1024) throws(InputError) {
+    /// `resume` must be the start of a member (a `ResumePoint` this decoder gave out).
+    public init(file: InputFile, readSize: Int = 256 * 1024, live: Bool = false,
+                from resume: ResumePoint = .start) throws(InputError) {
         self.file = file
+        self.live = live
+        readOffset = resume.fileOffset
+        decodedOffset = resume.decodedOffset
+        memberStart = resume.fileOffset
+        memberStarts = [resume]
         input = .allocate(byteCount: max(readSize, 1), alignment: 16)
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
@@ -41,6 +64,14 @@ public final class GzipDecoder: ByteDecoder {
         input.deallocate()
     }
 
+    public func resumePoint(for decoded: Int) -> ResumePoint {
+        // Members that start after `decoded` are not needed; nor any before the last that
+        // starts at or before it.
+        let usable = memberStarts.lastIndex { $0.decodedOffset <= decoded } ?? 0
+        if usable > 0 { memberStarts.removeFirst(usable) }
+        return memberStarts[0]
+    }
+
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> (count: Int, gap: Bool) {
         var produced = 0
         while produced < buffer.count {
@@ -48,11 +79,14 @@ public final class GzipDecoder: ByteDecoder {
             case .done:
                 return (produced, false)
             case .boundary:
-                try startNextMember(at: bytesConsumed)
+                guard try startNextMember(at: bytesConsumed) else { return (produced, false) }
+            case .resync(let from):
+                guard try resync(from: from) else { return (produced, false) }
             case .inMember:
                 if stream.pointee.avail_in == 0 {
                     let n = try file.read(at: readOffset, into: input)
                     if n == 0 {
+                        if live { return (produced, false) }  // more may come
                         damage.append(DecodeDamage(path: file.path, kind: .truncatedMember, offset: memberStart, resumedAt: nil))
                         state = .done
                         return (produced, true)
@@ -65,7 +99,9 @@ public final class GzipDecoder: ByteDecoder {
                 stream.pointee.next_out = out
                 stream.pointee.avail_out = uInt(buffer.count - produced)
                 let status = inflate(stream, Z_NO_FLUSH)
-                produced = buffer.count - Int(stream.pointee.avail_out)
+                let now = buffer.count - Int(stream.pointee.avail_out)
+                decodedOffset += now - produced  // kept current: member starts record it
+                produced = now
                 switch status {
                 case Z_OK, Z_BUF_ERROR:
                     continue
@@ -74,13 +110,14 @@ public final class GzipDecoder: ByteDecoder {
                     dropInput(resumeAt: boundary)
                     state = .boundary
                 default:
-                    // Corrupt member: the bytes decoded before the damage stand; look for the
-                    // next member from just after this one's start.
+                    // The bytes decoded before the damage stand; look for the next member
+                    // from just after this one's start.
                     let start = memberStart
                     dropInput(resumeAt: start + 1)
-                    let next = try findHeader(from: start + 1)
-                    damage.append(DecodeDamage(path: file.path, kind: .corruptMember, offset: start, resumedAt: next))
-                    if let next { try beginMember(at: next) } else { state = .done }
+                    damage.append(DecodeDamage(path: file.path, kind: .corruptMember, offset: start, resumedAt: nil))
+                    state = .resync(from: start + 1)
+                    // Resolve the resync now when we can, so the report says where it went on.
+                    _ = try resync(from: start + 1)
                     return (produced, true)
                 }
             }
@@ -101,19 +138,47 @@ public final class GzipDecoder: ByteDecoder {
         }
         dropInput(resumeAt: offset)
         memberStart = offset
+        // Finite decoders are never resumed mid-file: keep only the current member's start.
+        let point = ResumePoint(fileOffset: offset, decodedOffset: decodedOffset)
+        if live { memberStarts.append(point) } else { memberStarts = [point] }
         state = .inMember
     }
 
     /// At a member boundary: a new member, zero padding to the end, the end, or garbage.
-    func startNextMember(at offset: Int) throws(InputError) {
+    /// False when there is nothing to decode now.
+    func startNextMember(at offset: Int) throws(InputError) -> Bool {
         var head: (UInt8, UInt8, UInt8) = (0, 0, 0)
         let n = try withUnsafeMutableBytes(of: &head) { (b) throws(InputError) -> Int in try file.read(at: offset, into: b) }
-        if n == 0 { state = .done; return }
-        if n == 3 && head == (0x1f, 0x8b, 0x08) { try beginMember(at: offset); return }
-        if try isZeroToEnd(from: offset) { state = .done; return }
-        let next = try findHeader(from: offset + 1)
-        damage.append(DecodeDamage(path: file.path, kind: .garbage, offset: offset, resumedAt: next))
-        if let next { try beginMember(at: next) } else { state = .done }
+        if n == 3 && head == (0x1f, 0x8b, 0x08) {
+            try beginMember(at: offset)
+            return true
+        }
+        if try isZeroToEnd(from: offset) {
+            // The end, or zero padding; a live file may still get a member after it.
+            if !live { state = .done }
+            return false
+        }
+        if live && n < 3 && (n < 1 || head.0 == 0x1f) && (n < 2 || head.1 == 0x8b) {
+            return false  // a header being written
+        }
+        damage.append(DecodeDamage(path: file.path, kind: .garbage, offset: offset, resumedAt: nil))
+        state = .resync(from: offset + 1)
+        return try resync(from: offset + 1)
+    }
+
+    /// Looks for the next member header from `from`; false when there is none (yet).
+    func resync(from: Int) throws(InputError) -> Bool {
+        if let next = try findHeader(from: from) {
+            if let last = damage.indices.last, damage[last].resumedAt == nil { damage[last].resumedAt = next }
+            try beginMember(at: next)
+            return true
+        }
+        if live {
+            state = .resync(from: max(from, file.size - 2))
+        } else {
+            state = .done
+        }
+        return false
     }
 
     func isZeroToEnd(from offset: Int) throws(InputError) -> Bool {

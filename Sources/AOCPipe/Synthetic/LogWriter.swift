@@ -63,6 +63,12 @@ public final class LogWriter {
         try pump(flush: Z_NO_FLUSH)
     }
 
+    /// Makes everything written so far decodable (gzip: a sync flush, as rsyslog's `zipLevel`
+    /// does), without ending the member.
+    public func syncFlush() throws(Failure) {
+        if stream != nil { try pump(flush: Z_SYNC_FLUSH) }
+    }
+
     public func finish() throws(Failure) {
         if stream != nil { try pump(flush: Z_FINISH) }
     }
@@ -79,6 +85,7 @@ public final class LogWriter {
                 if status == Z_STREAM_END { return }
                 guard status == Z_OK || status == Z_BUF_ERROR else { throw Failure(path: path, reason: "deflate failed") }
             } else if stream.pointee.avail_in == 0 && stream.pointee.avail_out != 0 {
+                // Z_SYNC_FLUSH is complete once deflate leaves output space unused.
                 return
             }
         }
