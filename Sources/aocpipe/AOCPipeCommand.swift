@@ -11,7 +11,7 @@ struct AOCPipeCommand: ParsableCommand {
             Progress and warnings go to stderr, results to stdout.
             """,
         version: AOCPipeVersion.string,
-        subcommands: [Batch.self, Validate.self, Generate.self]
+        subcommands: [Batch.self, Follow.self, Validate.self, Generate.self]
     )
 }
 

@@ -6,8 +6,7 @@ import Testing
     /// Relative paths of the files under `dir`, sorted.
     static func listing(_ dir: String) -> [String] {
         (FileManager.default.enumerator(atPath: dir)?.allObjects as? [String] ?? [])
-            .filter { !$0.hasSuffix("/") && FileManager.default.fileExists(atPath: dir + "/" + $0, isDirectory: nil) }
-            .filter { var d: ObjCBool = false; FileManager.default.fileExists(atPath: dir + "/" + $0, isDirectory: &d); return !d.boolValue }
+            .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: dir + "/" + $0, isDirectory: &d) && !d.boolValue }
             .sorted()
     }
 

@@ -72,6 +72,47 @@ public struct PartialAggregate: Sendable {
         return i
     }
 
+    /// Events counted in `c` (a window's records).
+    static func records(_ c: Counters) -> Int {
+        c.calls + c.casesReported + c.freezeRequests + c.accountsFrozen + c.freezesFailed
+    }
+
+    /// Follow: adds `other` but only windows that end after `cutoff` (UTC seconds); the records
+    /// of older windows are returned as late-dropped. The watermark moves first, so a batch of
+    /// new records can expire older ones of its own.
+    public mutating func merge(_ other: PartialAggregate, retentionMillis: Int) -> Int {
+        maxMillis = max(maxMillis, other.maxMillis)
+        guard maxMillis != Int.min else { return 0 }
+        let cutoff = CivilTime.floorDiv(maxMillis - retentionMillis, 1000)
+        var dropped = 0
+        var kept = other
+        for (k, start) in other.hourStarts.enumerated() where start + 3600 <= cutoff {
+            dropped += Self.records(other.hourCounters[k])
+        }
+        if dropped > 0 { kept.expire(before: cutoff) }
+        merge(kept)
+        expire(before: cutoff)
+        return dropped
+    }
+
+    /// Releases windows that end at or before `cutoff` (UTC seconds), with their freeze events.
+    public mutating func expire(before cutoff: Int) {
+        guard hourStarts.contains(where: { $0 + 3600 <= cutoff }) else { return }
+        var starts: [Int] = [], counters: [Counters] = []
+        for (k, start) in hourStarts.enumerated() where start + 3600 > cutoff {
+            starts.append(start)
+            counters.append(hourCounters[k])
+        }
+        hourStarts = starts
+        hourCounters = counters
+        hourIndex = Dictionary(uniqueKeysWithValues: starts.enumerated().map { ($1, $0) })
+        reportedAt = reportedAt.filter { $0.value >= cutoff * 1000 }
+        // Frozen events go with their hour window: before the first hour kept.
+        let firstKept = (starts.min() ?? cutoff) * 1000
+        frozen.removeAll { $0.millis < firstKept }
+        cachedLow = 1; cachedHigh = 0
+    }
+
     /// Adds another worker's counts into this one.
     public mutating func merge(_ other: PartialAggregate) {
         for (k, start) in other.hourStarts.enumerated() {

@@ -22,6 +22,8 @@ public struct InputStats: Sendable, Equatable {
     public var skipped = 0
     public var malformedByReason: [MalformedReason: Int] = [:]
     public var lateDropped = 0
+    /// Follow: files found shorter than what was read, or rewritten from the start.
+    public var truncations = 0
     /// `frozen` events with no `reported` event for their case, or one after them.
     public var unmatched = 0
     public var damage: [DecodeDamage] = []
@@ -39,6 +41,7 @@ public struct InputStats: Sendable, Equatable {
         a.skipped += b.skipped
         for (k, v) in b.malformedByReason { a.malformedByReason[k, default: 0] += v }
         a.lateDropped += b.lateDropped
+        a.truncations += b.truncations
         a.unmatched += b.unmatched
         a.damage += b.damage
     }

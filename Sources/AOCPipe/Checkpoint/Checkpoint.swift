@@ -21,6 +21,20 @@ public struct Checkpoint: Sendable {
         public var decodedOffset: Int
         /// The file was read to its end and will not be read again.
         public var complete: Bool
+        /// Follow: the inode it was read from (a hint; identity is the fingerprint), and where
+        /// decoding can restart, valid for that inode's encoding only.
+        public var device: UInt64 = 0
+        public var inode: UInt64 = 0
+        public var resume: ResumePoint = .start
+        public var resumeIsGzip = false
+
+        public init(source: Int, path: String, fingerprint: Fingerprint, decodedOffset: Int, complete: Bool) {
+            self.source = source
+            self.path = path
+            self.fingerprint = fingerprint
+            self.decodedOffset = decodedOffset
+            self.complete = complete
+        }
     }
 
     public var pipeline: String
@@ -58,6 +72,8 @@ public struct Checkpoint: Sendable {
         for f in files {
             w.int(f.source); w.string(f.path); w.int(f.fingerprint.length); w.fixed64(f.fingerprint.hash)
             w.int(f.decodedOffset); w.bool(f.complete)
+            w.uint64(f.device); w.uint64(f.inode); w.int(f.resume.fileOffset); w.int(f.resume.decodedOffset)
+            w.bool(f.resumeIsGzip)
         }
         let payload = w.bytes
         var out = ByteWriter()
@@ -121,7 +137,12 @@ public struct Checkpoint: Sendable {
                 let offset = try r.int()
                 let complete = try r.bool()
                 guard source >= 0, source < n else { throw ByteReader.Truncated() }
-                c.files.append(FilePosition(source: source, path: filePath, fingerprint: fp, decodedOffset: offset, complete: complete))
+                var f = FilePosition(source: source, path: filePath, fingerprint: fp, decodedOffset: offset, complete: complete)
+                f.device = try r.uint64()
+                f.inode = try r.uint64()
+                f.resume = ResumePoint(fileOffset: try r.int(), decodedOffset: try r.int())
+                f.resumeIsGzip = try r.bool()
+                c.files.append(f)
             }
             guard r.atEnd else { throw ByteReader.Truncated() }
             return c

@@ -30,8 +30,10 @@ public struct LineFramer: ~Copyable {
     /// Lines delivered or reported, including blank ones.
     public private(set) var lines = 0
 
-    public init(maxLineBytes: Int) {
+    /// `startOffset`: the decoded offset of the first byte fed (when resuming mid-file).
+    public init(maxLineBytes: Int, startOffset: Int = 0) {
         self.maxLineBytes = max(maxLineBytes, 1)
+        offset = startOffset
         // Room for a maximal line plus a `\r` that is stripped.
         carry = .allocate(byteCount: self.maxLineBytes + 1, alignment: 16)
     }
@@ -39,6 +41,10 @@ public struct LineFramer: ~Copyable {
     deinit { carry.deallocate() }
 
     public var hasPartialLine: Bool { carryCount > 0 || discarding }
+
+    /// The decoded offset up to which every line has been delivered or reported: where to
+    /// start again to see the same remaining lines (a held-back partial line included).
+    public var committedOffset: Int { hasPartialLine ? pendingOffset : offset }
 
     public mutating func feed<S: LineSink>(_ chunk: UnsafeRawBufferPointer, into sink: inout S) {
         guard let base = chunk.baseAddress, chunk.count > 0 else { return }

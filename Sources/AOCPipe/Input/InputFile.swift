@@ -24,6 +24,27 @@ public final class InputFile: @unchecked Sendable {
 
     deinit { close(fd) }
 
+    /// What `fstat` says of the open file: identity, links (0 once deleted) and size.
+    public struct Status: Sendable, Equatable {
+        public var device: UInt64
+        public var inode: UInt64
+        public var links: Int
+        public var size: Int
+    }
+
+    public var status: Status {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return Status(device: 0, inode: 0, links: 0, size: 0) }
+        return Status(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), links: Int(st.st_nlink), size: Int(st.st_size))
+    }
+
+    /// Device and inode of a path, without opening it; nil if it is not a regular file.
+    public static func identity(of path: String) -> (device: UInt64, inode: UInt64)? {
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return (UInt64(st.st_dev), UInt64(st.st_ino))
+    }
+
     /// Size of the file now.
     public var size: Int {
         var st = stat()

@@ -51,7 +51,7 @@ public enum Renderer {
         }.joined(separator: ",")
         return "{\"files\":\(i.files),\"bytes_read\":\(i.bytesRead),\"bytes_decoded\":\(i.bytesDecoded),\"lines\":\(i.lines),"
             + "\"records\":\(i.records),\"skipped\":\(i.skipped),\"malformed\":\(i.malformed),\"malformed_by_reason\":{\(reasons)},"
-            + "\"late_dropped\":\(i.lateDropped),\"unmatched\":\(i.unmatched),\"gzip_damage\":[\(damage)]}"
+            + "\"late_dropped\":\(i.lateDropped),\"unmatched\":\(i.unmatched),\"truncations\":\(i.truncations),\"gzip_damage\":[\(damage)]}"
     }
 
     public static func json(_ r: Report, windows: WindowSelection = .all) -> String {
@@ -73,9 +73,15 @@ public enum Renderer {
     }
 
     public static func jsonl(_ r: Report, windows: WindowSelection = .all) -> String {
+        jsonlLines(r, windows: windows).map { $0.line + "\n" }.joined()
+    }
+
+    /// One JSON object per window, with a key naming the window (kind and start).
+    static func jsonlLines(_ r: Report, windows: WindowSelection) -> [(key: String, line: String)] {
         selected(r, windows).map { kind, w in
-            "{\"pipeline\":\(Text.jsonString(r.pipeline)),\"window\":\"\(kind)\"," + windowJSON(kind: kind, w).dropFirst()
-        }.joined(separator: "\n") + (r.days.isEmpty ? "" : "\n")
+            ("\(kind) \(w.start)",
+             "{\"pipeline\":\(Text.jsonString(r.pipeline)),\"window\":\"\(kind)\"," + windowJSON(kind: kind, w).dropFirst())
+        }
     }
 
     // MARK: CSV

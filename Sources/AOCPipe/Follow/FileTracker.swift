@@ -1,0 +1,152 @@
+import Foundation
+
+/// Finds the files of every source, again and again, and knows each one by its content: a file
+/// keeps its identity (its fingerprint) through renames, compression and copies, so nothing is
+/// read twice, and a file that shrinks or changes its first line was truncated.
+///
+/// Rotation, in logrotate's modes:
+/// - `create`, `dateext`: the file is renamed (same inode): the open tail follows the inode
+///   to its end; the new file has new content, so a new identity.
+/// - `compress`, `delaycompress`: the renamed file later appears as `.gz` (a new inode, same
+///   fingerprint): it is an alias while the plain inode is open, and is skipped once that
+///   identity is complete; after a restart it carries on from the checkpoint's position.
+/// - `copytruncate`: the copy has the fingerprint of what was being read, the original shrinks.
+///   The tail moves to the copy at the same position; the original starts over as a new file.
+///
+/// Confined to the follow loop's queue.
+final class FileTracker {
+    struct DevIno: Hashable { var device: UInt64; var inode: UInt64 }
+
+    let config: PipelineConfig
+    let maxLineBytes: Int
+    private(set) var tails: [any Tail] = []
+    /// Identities not open now: complete ones (never read again), and positions from a
+    /// checkpoint or a truncated file waiting for their file to show up.
+    private(set) var known: [Checkpoint.FilePosition] = []
+    /// Inodes whose content is an identity already open or complete (copies, `.gz` of a file
+    /// read as plain): not read, until the identity they duplicate changes state.
+    var aliases: [DevIno: Fingerprint] = [:]
+    /// When each open tail was last matched by a glob (to let go of files moved away).
+    var unmatchedSince: [ObjectIdentifier: Date] = [:]
+    var events: [String] = []
+    var truncations = 0
+
+    init(config: PipelineConfig, positions: [Checkpoint.FilePosition]) {
+        self.config = config
+        maxLineBytes = config.maxLineBytes
+        known = positions
+    }
+
+    /// Positions of every identity, open or not, for the checkpoint.
+    var positions: [Checkpoint.FilePosition] { tails.map { $0.position(complete: false) } + known }
+
+    /// One pass over the globs: follow renames, adopt new files, detect truncation.
+    /// Returns the stats of newly seen files (their `files` count).
+    func discover() -> [Int: InputStats] {
+        var added: [Int: InputStats] = [:]
+        var seen = Set<DevIno>()
+        var matchedTails = Set<ObjectIdentifier>()
+        let byInode = Dictionary(tails.map { t in
+            let s = t.file.status
+            return (DevIno(device: s.device, inode: s.inode), t)
+        }, uniquingKeysWith: { a, _ in a })
+
+        for (sourceIndex, source) in config.sources.enumerated() {
+            var paths: [String] = []
+            for pattern in source.paths { paths += Glob.expand(pattern) }
+            // Oldest first, so event time mostly moves forward as files are adopted.
+            let ordered = paths.map { ($0, (try? FileManager.default.attributesOfItem(atPath: $0)[.modificationDate] as? Date) ?? .distantPast) }
+                .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
+            for (path, _) in ordered {
+                guard let id = InputFile.identity(of: path) else { continue }
+                let key = DevIno(device: id.device, inode: id.inode)
+                seen.insert(key)
+                if let tail = byInode[key] {
+                    if tail.path != path { events.append("\(tail.path) is now \(path)") }
+                    tail.path = path
+                    matchedTails.insert(ObjectIdentifier(tail))
+                    continue
+                }
+                if aliases[key] != nil { continue }
+                guard let file = try? InputFile(path: path),
+                      let fingerprint = try? Fingerprint.of(file, requireLine: true) else { continue }
+                // Same content as an open tail: a copy or a compressed copy; leave it be.
+                if let open = tails.first(where: { $0.source == sourceIndex && ((try? $0.fingerprint.matches(file)) ?? false) }) {
+                    aliases[key] = open.fingerprint
+                    continue
+                }
+                if let k = known.firstIndex(where: { $0.source == sourceIndex && ((try? $0.fingerprint.matches(file)) ?? false) }) {
+                    if known[k].complete {
+                        aliases[key] = known[k].fingerprint
+                        continue
+                    }
+                    let position = known.remove(at: k)
+                    if let tail = try? makeTail(source: sourceIndex, path: path, file: file, fingerprint: position.fingerprint, from: position) {
+                        events.append("\(path): going on from decoded offset \(position.decodedOffset)")
+                        tails.append(tail)
+                        matchedTails.insert(ObjectIdentifier(tail))
+                    }
+                    continue
+                }
+                if let tail = try? makeTail(source: sourceIndex, path: path, file: file, fingerprint: fingerprint, from: nil) {
+                    events.append("\(path): new file")
+                    tails.append(tail)
+                    matchedTails.insert(ObjectIdentifier(tail))
+                    added[sourceIndex, default: InputStats()].files += 1
+                }
+            }
+        }
+        // Aliases of inodes that are gone are forgotten; so are complete identities no file
+        // carries any more (their files rotated away for good).
+        aliases = aliases.filter { seen.contains($0.key) }
+        let carried = Set(aliases.values)
+        known.removeAll { $0.complete && !carried.contains($0.fingerprint) }
+        let now = Date()
+        for t in tails {
+            let id = ObjectIdentifier(t)
+            if matchedTails.contains(id) { unmatchedSince[id] = nil } else if unmatchedSince[id] == nil { unmatchedSince[id] = now }
+        }
+        return added
+    }
+
+    func makeTail(source: Int, path: String, file: InputFile, fingerprint: Fingerprint,
+                  from position: Checkpoint.FilePosition?) throws(InputError) -> any Tail {
+        let s = config.sources[source]
+        switch s.format {
+        case .asteriskCDR:
+            return try TailedFile(source: source, sourceName: s.name, path: path, file: file, fingerprint: fingerprint,
+                                  parser: AsteriskCDRParser(hotline: s.hotline, sourceZone: s.zone),
+                                  reportZone: config.zone, maxLineBytes: maxLineBytes, from: position)
+        case .freezeJSONL:
+            return try TailedFile(source: source, sourceName: s.name, path: path, file: file, fingerprint: fingerprint,
+                                  parser: FreezeJSONParser(), reportZone: config.zone, maxLineBytes: maxLineBytes, from: position)
+        }
+    }
+
+    /// A plain file that is shorter than what was read, or whose first bytes changed, was
+    /// truncated (copytruncate). Its identity waits for its copy; the inode starts over.
+    func checkTruncation(_ tail: any Tail) -> Bool {
+        guard !tail.isGzip else { return false }
+        let size = tail.file.status.size
+        let rewritten = size >= tail.fingerprint.length && !((try? tail.fingerprint.matches(tail.file)) ?? true)
+        guard size < tail.bytesConsumed || rewritten else { return false }
+        return true
+    }
+
+    /// Lets go of a tail: its identity becomes a known position (complete or waiting).
+    func release(_ tail: any Tail, complete: Bool) {
+        known.append(tail.position(complete: complete))
+        tails.removeAll { $0 === tail }
+        unmatchedSince[ObjectIdentifier(tail)] = nil
+        // Inodes that were aliases of it are looked at again.
+        aliases = aliases.filter { $0.value != tail.fingerprint || complete }
+    }
+
+    /// Whether a tail that reads nothing more should be let go: its file was deleted, or it has
+    /// been outside every glob for a minute.
+    func isFinished(_ tail: any Tail) -> Bool {
+        if tail.file.status.links == 0 { return true }
+        if let since = unmatchedSince[ObjectIdentifier(tail)], Date().timeIntervalSince(since) > 60 { return true }
+        return false
+    }
+}

@@ -1,0 +1,202 @@
+import Dispatch
+import Foundation
+import Logging
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `aocpipe follow`: tails every source's files through rotation, keeps the windows current,
+/// emits them every `follow.emit_every`, and checkpoints every `checkpoint.every`.
+///
+/// One serial queue does everything (discover, read, count, emit, checkpoint), so the state
+/// and the file positions it carries always agree: between two ticks, every line before each
+/// file's committed position is counted and none after it. That pair is the checkpoint, and a
+/// restart from it, after a clean stop or a `kill -9`, counts each line exactly once. The
+/// hotline writes thousands of lines a second; one core reads millions, so one queue is
+/// plenty, and batch remains the way to reprocess archives on every core.
+public final class FollowRunner: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var checkpointPath: String?
+        public var emitEveryMillis: Int?
+        public var pollMillis: Int?
+        public init() {}
+    }
+
+    let config: PipelineConfig
+    let options: Options
+    let logger: Logger
+    let queue = DispatchQueue(label: "aocpipe.follow")
+    let finished = DispatchSemaphore(value: 0)
+
+    // Confined to `queue`.
+    var state: Checkpoint
+    let tracker: FileTracker
+    let sinks: [Sink]
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+    var timer: DispatchSource?
+    var signalSources: [DispatchSource] = []
+    var lastEmit = DispatchTime(uptimeNanoseconds: 0)
+    var lastCheckpoint = DispatchTime.now()
+    var changedSinceEmit = true
+    var stopping = false
+    var failure: Error?
+
+    /// Loads the checkpoint (refusing a bad one) and prepares the sinks; nothing runs yet.
+    public init(config: PipelineConfig, options: Options = Options(), logger: Logger) throws {
+        self.config = config
+        self.options = options
+        self.logger = logger
+        let path = options.checkpointPath ?? config.checkpointPath
+        if let path, let loaded = try Checkpoint.load(from: path, for: config) {
+            state = loaded
+            logger.info("resuming from checkpoint", metadata: ["path": "\(path)", "files": "\(loaded.files.count)"])
+        } else {
+            state = Checkpoint(config: config)
+            if path == nil { logger.warning("no checkpoint.path: a restart will count everything again") }
+        }
+        tracker = FileTracker(config: config, positions: state.files)
+        sinks = Sink.from(config)
+    }
+
+    deinit { buffer.deallocate() }
+
+    var checkpointPath: String? { options.checkpointPath ?? config.checkpointPath }
+
+    /// Runs until SIGTERM or SIGINT (or `stop()`), then drains, checkpoints, emits and returns.
+    /// A second signal exits at once.
+    public func run() throws {
+        queue.sync { start() }
+        finished.wait()
+        if let failure { throw failure }
+    }
+
+    /// Stops as a signal would (tests, embedding).
+    public func stop() { queue.async { self.shutdown() } }
+
+    func start() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue) as! DispatchSource
+            source.setEventHandler { [unowned self] in
+                if self.stopping {
+                    self.logger.warning("second signal: exiting now")
+                    _exit(1)
+                }
+                self.logger.info("stopping: draining, checkpointing, emitting")
+                self.shutdown()
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+        let poll = options.pollMillis ?? config.pollMillis
+        let t = DispatchSource.makeTimerSource(queue: queue) as! DispatchSource
+        t.setEventHandler { [unowned self] in self.tick() }
+        t.schedule(deadline: .now(), repeating: .milliseconds(max(poll, 1)), leeway: .milliseconds(max(poll / 10, 1)))
+        t.resume()
+        timer = t
+        logger.info("following", metadata: ["pipeline": "\(config.name)", "sources": "\(config.sources.count)"])
+    }
+
+    /// True after the first tick: signals are handled, every file found so far was read.
+    var isReady = false
+
+    /// One round: find files, read what is new, count it, and emit or checkpoint when due.
+    func tick() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard !stopping else { return }
+        readAll()
+        let now = DispatchTime.now().uptimeNanoseconds
+        let emitEvery = UInt64(options.emitEveryMillis ?? config.emitEveryMillis) * 1_000_000
+        if changedSinceEmit && now - lastEmit.uptimeNanoseconds >= emitEvery { emit() }
+        if now - lastCheckpoint.uptimeNanoseconds >= UInt64(config.checkpointEveryMillis) * 1_000_000 { saveCheckpoint() }
+        if !isReady {
+            isReady = true
+            logger.info("ready")
+        }
+    }
+
+    func readAll() {
+        for (source, stats) in tracker.discover() { state.sources[source] += stats }
+        for tail in tracker.tails {
+            if tracker.checkTruncation(tail) {
+                logger.notice("truncated (copytruncate?): its copy will be read from where this stopped",
+                              metadata: ["file": "\(tail.path)"])
+                state.sources[tail.source].truncations += 1
+                absorb(tail)
+                tracker.release(tail, complete: false)
+                continue
+            }
+            let read: Int
+            do {
+                read = try tail.poll(buffer: buffer, budget: 64 << 20)
+            } catch {
+                logger.error("cannot read", metadata: ["file": "\(tail.path)", "error": "\(error)"])
+                continue
+            }
+            absorb(tail)
+            if read == 0 && tracker.isFinished(tail) {
+                logger.info("done with file", metadata: ["file": "\(tail.path)"])
+                tracker.release(tail, complete: true)
+            }
+        }
+        for event in tracker.events { logger.info("\(event)") }
+        tracker.events.removeAll()
+    }
+
+    /// Moves what a tail counted into the state, dropping records older than the retention.
+    func absorb(_ tail: any Tail) {
+        let result = tail.drain()
+        for d in result.stats.damage { logger.warning("\(d)") }
+        state.sources[tail.source] += result.stats
+        guard result.stats.lines > 0 else { return }
+        state.sources[tail.source].lateDropped += state.aggregate.merge(result.aggregate, retentionMillis: config.retentionMillis)
+        changedSinceEmit = true
+    }
+
+    var report: Report {
+        var total = InputStats()
+        for s in state.sources { total += s }
+        return Report(pipeline: config.name, zone: config.zone, aggregate: state.aggregate, input: total,
+                      sources: zip(config.sources, state.sources).map { ($0.name, $1) },
+                      slaMillis: config.slaMillis, latenessMillis: config.latenessMillis)
+    }
+
+    func emit() {
+        let r = report
+        for sink in sinks {
+            do {
+                try sink.emit(r)
+            } catch {
+                logger.error("cannot emit", metadata: ["error": "\(error)"])
+            }
+        }
+        lastEmit = DispatchTime.now()
+        changedSinceEmit = false
+    }
+
+    func saveCheckpoint() {
+        lastCheckpoint = DispatchTime.now()
+        guard let path = checkpointPath else { return }
+        state.files = tracker.positions
+        do {
+            try state.save(to: path)
+        } catch {
+            logger.error("cannot write the checkpoint", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func shutdown() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard !stopping else { return }
+        readAll()
+        stopping = true
+        timer?.cancel()
+        saveCheckpoint()
+        emit()
+        logger.info("stopped")
+        finished.signal()
+    }
+}

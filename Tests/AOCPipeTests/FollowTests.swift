@@ -1,0 +1,246 @@
+import Foundation
+import Testing
+@testable import AOCPipe
+
+/// A running `aocpipe follow`, as an operator runs it: a process, signals, its JSON file sink.
+final class Follower {
+    let dir: String
+    let pipeline: String
+    let output: String
+    let log: String
+    var process: Process?
+    var runs = 0
+
+    init(dir: String, sources: String, poll: String = "50ms") throws {
+        self.dir = dir
+        output = dir + "/out.json"
+        log = dir + "/follow.log"
+        pipeline = dir + "/follow.yaml"
+        try """
+            name: follow-test
+            timezone: Asia/Bangkok
+            sources:
+            \(sources)
+            follow: { poll: \(poll), emit_every: 100ms }
+            checkpoint: { path: \(dir)/state, every: 100ms }
+            sinks:
+              - { type: file, format: json, path: \(output) }
+            """.write(toFile: pipeline, atomically: true, encoding: .utf8)
+    }
+
+    func start() throws {
+        let binary = try #require(CommandLineTests.binary)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["follow", pipeline, "--log-level", "info"]
+        _ = FileManager.default.createFile(atPath: log + ".\(runs)", contents: nil)
+        p.standardError = FileHandle(forWritingAtPath: log + ".\(runs)")
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        process = p
+        runs += 1
+        // Ready once its first tick has run (signals are handled from then on).
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let text = try? String(contentsOfFile: log + ".\(runs - 1)", encoding: .utf8), text.contains("ready") { return }
+            usleep(10_000)
+        }
+        Issue.record("follow did not get ready")
+    }
+
+    func kill9() {
+        guard let p = process else { return }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        process = nil
+    }
+
+    /// SIGTERM, and the exit status.
+    @discardableResult
+    func stop() -> Int32 {
+        guard let p = process else { return -1 }
+        p.terminate()
+        p.waitUntilExit()
+        process = nil
+        return p.terminationStatus
+    }
+
+    var document: [String: Any]? {
+        guard let data = FileManager.default.contents(atPath: output) else { return nil }
+        return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+    }
+
+    /// Calls per day in the last emission.
+    var callsPerDay: [String: Int] {
+        guard let days = document?["days"] as? [[String: Any]] else { return [:] }
+        var out: [String: Int] = [:]
+        for d in days { if let day = d["day"] as? String, let c = d["calls"] as? Int, c > 0 { out[day] = c } }
+        return out
+    }
+
+    /// Waits until the emitted calls per day equal `truth` (or a timeout); returns the last seen.
+    func waitFor(_ truth: [String: Int], seconds: Double = 30) -> [String: Int] {
+        let deadline = Date().addingTimeInterval(seconds)
+        var last: [String: Int] = [:]
+        while Date() < deadline {
+            last = callsPerDay
+            if last == truth { return last }
+            usleep(50_000)
+        }
+        return last
+    }
+}
+
+/// Writes hotline CDR lines as Asterisk would, counting what it wrote per Bangkok day.
+final class CDRWriter {
+    let path: String
+    var handle: FileHandle
+    var inode: UInt64
+    var truth: [String: Int] = [:]
+    var time = CivilTime.epochSeconds(year: 2023, month: 11, day: 1, hour: 0, minute: 0, second: 0) - 7 * 3600
+    var sequence = 0
+
+    init(path: String) throws {
+        self.path = path
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        handle = try #require(FileHandle(forWritingAtPath: path))
+        inode = InputFile.identity(of: path)!.inode
+    }
+
+    /// Appends `n` lines (one write each, as Asterisk flushes per call).
+    func write(_ n: Int) {
+        for _ in 0..<n {
+            time += 37  // about 2,300 calls a day: several days per test
+            sequence += 1
+            let call = GeneratedCall(src: 812_000_000 + sequence, dst: "1441", dcontext: "aoc-hotline", start: time,
+                                     answer: time + 10, end: time + 100, disposition: "ANSWERED", agent: 1, sequence: sequence)
+            var line: [UInt8] = []
+            call.append(to: &line, offset: 7 * 3600)
+            handle.seekToEndOfFile()
+            handle.write(Data(line))
+            truth[Text.localDate(time, offset: 7 * 3600), default: 0] += 1
+        }
+    }
+
+    /// After a rotation that moved the file, open the new one (Asterisk's `logger reload`).
+    func reopenIfRotated() throws {
+        guard let id = InputFile.identity(of: path), id.inode == inode else {
+            try handle.close()
+            if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+            handle = try #require(FileHandle(forWritingAtPath: path))
+            inode = InputFile.identity(of: path)!.inode
+            return
+        }
+    }
+}
+
+/// Runs the real logrotate, with its own config and state file.
+func logrotate(dir: String, log: String, mode: String) throws {
+    let config = dir + "/logrotate.conf"
+    try """
+        \(log) {
+            rotate 1000
+            missingok
+            notifempty
+            \(mode)
+        }
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/sbin/logrotate")
+    p.arguments = ["-f", "-s", dir + "/logrotate.state", config]
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 0, "logrotate \(mode)")
+}
+
+@Suite(.serialized) struct FollowTests {
+    static var hasLogrotate: Bool { FileManager.default.isExecutableFile(atPath: "/usr/sbin/logrotate") }
+
+    @Test func followThenStopEqualsBatchOnTheSampleLogs() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let f = try Follower(dir: dir.path, sources: """
+              - { name: telephony, format: asterisk-cdr, paths: ["\(packageRoot)/SampleLogs/telephony/Master.csv*"] }
+              - { name: freeze, format: freeze-jsonl, paths: ["\(packageRoot)/SampleLogs/freeze/freeze.jsonl*"] }
+            """)
+        try f.start()
+        let published = Dictionary(uniqueKeysWithValues: zip((1...14).map { String(format: "2023-11-%02d", $0) },
+                                                             AOC1441Profile.published.map(\.calls)))
+        #expect(f.waitFor(published) == published)
+        #expect(f.stop() == 0)
+        let follow = try #require(f.document)
+        let config = try PipelineConfig.load(path: f.pipeline)
+        let batch = try JSONSerialization.jsonObject(with: Data(Renderer.json(
+            BatchRunner(config: config, progress: .never).run().report).utf8)) as? [String: Any]
+        #expect(NSDictionary(dictionary: follow).value(forKey: "days") as? NSArray == (batch?["days"] as? NSArray))
+        #expect(NSDictionary(dictionary: follow).value(forKey: "hours") as? NSArray == (batch?["hours"] as? NSArray))
+        // A restart from the checkpoint counts nothing twice.
+        try f.start()
+        usleep(500_000)
+        #expect(f.stop() == 0)
+        #expect((f.document?["days"] as? NSArray) == (batch?["days"] as? NSArray))
+    }
+
+    /// Each of logrotate's modes, rotating every 0.3 s under 2,000 lines/s (dateext every
+    /// 1.1 s: its names have a one-second resolution).
+    @Test(arguments: ["create", "compress", "delaycompress\n    compress", "dateext\n    dateformat -%s\n    compress", "copytruncate"])
+    func rotationLosesAndDoublesNothing(mode: String) throws {
+        let slow = mode.hasPrefix("dateext")
+        guard Self.hasLogrotate else { Issue.record("logrotate is not installed (.ci/run installs it)"); return }
+        let dir = TempDir()
+        defer { dir.remove() }
+        let log = dir.path + "/Master.csv"
+        let f = try Follower(dir: dir.path, sources: """
+              - { name: telephony, format: asterisk-cdr, paths: ["\(dir.path)/Master.csv*"] }
+            """)
+        let writer = try CDRWriter(path: log)
+        writer.write(50)
+        try f.start()
+        // 2,000 lines a second in 20-line writes, rotating every 0.3 s.
+        for round in 0..<(slow ? 5 : 12) {
+            for _ in 0..<(slow ? 105 : 15) { writer.write(20); usleep(10_000) }
+            try logrotate(dir: dir.path, log: log, mode: mode)
+            try writer.reopenIfRotated()
+            if round == 5 { usleep(300_000) }  // let the follower catch up once mid-way
+        }
+        writer.write(20)
+        let seen = f.waitFor(writer.truth)
+        #expect(seen == writer.truth, "mode \(mode)")
+        #expect(f.stop() == 0)
+        let input = f.document?["input"] as? [String: Any]
+        #expect(input?["malformed"] as? Int == 0)
+        #expect(f.callsPerDay == writer.truth)
+    }
+
+    @Test func killedTwentyTimesWhileWritingAndRotatingEndsExact() throws {
+        guard Self.hasLogrotate else { Issue.record("logrotate is not installed (.ci/run installs it)"); return }
+        let dir = TempDir()
+        defer { dir.remove() }
+        let log = dir.path + "/Master.csv"
+        let f = try Follower(dir: dir.path, sources: """
+              - { name: telephony, format: asterisk-cdr, paths: ["\(dir.path)/Master.csv*"] }
+            """)
+        let writer = try CDRWriter(path: log)
+        var rng = SystemRandomNumberGenerator()
+        let modes = ["delaycompress\n    compress", "create", "copytruncate", "compress"]
+        try f.start()
+        for kill in 0..<20 {
+            for _ in 0..<Int.random(in: 1...8, using: &rng) { writer.write(20); usleep(5_000) }
+            if kill % 3 == 0 {
+                try logrotate(dir: dir.path, log: log, mode: modes[kill / 3 % modes.count])
+                try writer.reopenIfRotated()
+            }
+            usleep(UInt32.random(in: 0...150_000, using: &rng))
+            f.kill9()
+            writer.write(Int.random(in: 0...40, using: &rng))
+            try f.start()
+        }
+        writer.write(10)
+        #expect(f.waitFor(writer.truth) == writer.truth)
+        #expect(f.stop() == 0)
+        #expect(f.callsPerDay == writer.truth)
+        let input = f.document?["input"] as? [String: Any]
+        #expect(input?["malformed"] as? Int == 0)
+    }
+}
