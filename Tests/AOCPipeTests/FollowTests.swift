@@ -28,11 +28,12 @@ final class Follower {
             """.write(toFile: pipeline, atomically: true, encoding: .utf8)
     }
 
-    func start() throws {
+    func start(environment: [String: String] = [:]) throws {
         let binary = try #require(CommandLineTests.binary)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = ["follow", pipeline, "--log-level", "info"]
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         _ = FileManager.default.createFile(atPath: log + ".\(runs)", contents: nil)
         p.standardError = FileHandle(forWritingAtPath: log + ".\(runs)")
         p.standardOutput = FileHandle.nullDevice
@@ -242,5 +243,35 @@ func logrotate(dir: String, log: String, mode: String) throws {
         #expect(f.callsPerDay == writer.truth)
         let input = f.document?["input"] as? [String: Any]
         #expect(input?["malformed"] as? Int == 0)
+    }
+
+    /// A crash inside the checkpoint write itself (after the new state is on disk under its
+    /// temporary name, or just after the rename): the restart ends with exact counts.
+    @Test(arguments: ["before-rename:3", "after-rename:3", "before-rename:1"])
+    func crashInsideTheCheckpointWrite(point: String) throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let log = dir.path + "/Master.csv"
+        let f = try Follower(dir: dir.path, sources: """
+              - { name: telephony, format: asterisk-cdr, paths: ["\(dir.path)/Master.csv*"] }
+            """)
+        let writer = try CDRWriter(path: log)
+        writer.write(300)
+        try f.start(environment: ["AOCPIPE_TEST_CRASH_IN_CHECKPOINT": point])
+        for _ in 0..<10 { writer.write(20); usleep(30_000) }
+        let p = try #require(f.process)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 137, "died inside checkpoint write \(point)")
+        f.process = nil
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".state.tmp-") }
+        #expect(leftovers.isEmpty == point.hasPrefix("after"), "a temp file is left only by a crash before the rename")
+        writer.write(100)
+        try f.start()
+        writer.write(50)
+        #expect(f.waitFor(writer.truth) == writer.truth)
+        #expect(f.stop() == 0)
+        #expect(f.callsPerDay == writer.truth)
+        let after = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".state.tmp-") }
+        #expect(after.isEmpty, "the restart cleared what the crash left")
     }
 }

@@ -88,8 +88,8 @@ public struct Checkpoint: Sendable {
         bytes.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
     }
 
-    public func save(to path: String) throws(AtomicFile.WriteError) {
-        try AtomicFile.write(encoded(), to: path)
+    public func save(to path: String, crashPoint: ((AtomicFile.Stage) -> Void)? = nil) throws(AtomicFile.WriteError) {
+        try AtomicFile.write(encoded(), to: path, crashPoint: crashPoint)
     }
 
     /// Loads the checkpoint at `path` for `config`: nil if there is none; an error if it is

@@ -42,6 +42,15 @@ public final class FollowRunner: @unchecked Sendable {
     var changedSinceEmit = true
     var stopping = false
     var failure: Error?
+    /// Crash tests: `AOCPIPE_TEST_CRASH_IN_CHECKPOINT=before-rename:N` (or `after-rename:N`)
+    /// makes the process die inside its N-th checkpoint write, as a power cut would.
+    let crashPoint: (stage: AtomicFile.Stage, count: Int)? = {
+        guard let spec = ProcessInfo.processInfo.environment["AOCPIPE_TEST_CRASH_IN_CHECKPOINT"] else { return nil }
+        let parts = spec.split(separator: ":")
+        guard parts.count == 2, let n = Int(parts[1]) else { return nil }
+        return (parts[0] == "after-rename" ? .afterRename : .beforeRename, n)
+    }()
+    var checkpointsWritten = 0
 
     /// Loads the checkpoint (refusing a bad one) and prepares the sinks; nothing runs yet.
     public init(config: PipelineConfig, options: Options = Options(), logger: Logger) throws {
@@ -49,6 +58,7 @@ public final class FollowRunner: @unchecked Sendable {
         self.options = options
         self.logger = logger
         let path = options.checkpointPath ?? config.checkpointPath
+        if let path { AtomicFile.removeLeftovers(of: path) }
         if let path, let loaded = try Checkpoint.load(from: path, for: config) {
             state = loaded
             logger.info("resuming from checkpoint", metadata: ["path": "\(path)", "files": "\(loaded.files.count)"])
@@ -181,8 +191,10 @@ public final class FollowRunner: @unchecked Sendable {
         lastCheckpoint = DispatchTime.now()
         guard let path = checkpointPath else { return }
         state.files = tracker.positions
+        checkpointsWritten += 1
+        let crash = crashPoint.flatMap { $0.count == checkpointsWritten ? $0.stage : nil }
         do {
-            try state.save(to: path)
+            try state.save(to: path) { stage in if stage == crash { _exit(137) } }
         } catch {
             logger.error("cannot write the checkpoint", metadata: ["error": "\(error)"])
         }

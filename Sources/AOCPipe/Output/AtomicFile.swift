@@ -14,7 +14,12 @@ public enum AtomicFile {
         public var description: String { "cannot write \(path): \(reason)" }
     }
 
-    public static func write(_ bytes: [UInt8], to path: String) throws(WriteError) {
+    /// `crashPoint` is for crash tests only: called after the temp file is written and synced
+    /// (`.beforeRename`) and after the rename (`.afterRename`), where a process may die.
+    public enum Stage: Sendable { case beforeRename, afterRename }
+
+    public static func write(_ bytes: [UInt8], to path: String,
+                             crashPoint: ((Stage) -> Void)? = nil) throws(WriteError) {
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
         do {
@@ -42,13 +47,25 @@ public enum AtomicFile {
         }
         if ok && fsync(fd) != 0 { ok = false; failure = String(cString: strerror(errno)) }
         close(fd)
+        if ok { crashPoint?(.beforeRename) }
         guard ok, rename(temp, path) == 0 else {
             let reason = ok ? String(cString: strerror(errno)) : failure
             unlink(temp)
             throw WriteError(path: path, reason: reason)
         }
+        crashPoint?(.afterRename)
         let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 { fsync(dfd); close(dfd) }
+    }
+
+    /// Removes temp files a crash left beside `path` (they never hold the current version).
+    public static func removeLeftovers(of path: String) {
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        let prefix = "." + url.lastPathComponent + ".tmp-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(prefix) {
+            try? FileManager.default.removeItem(atPath: dir + "/" + name)
+        }
     }
 
     public static func write(_ text: String, to path: String) throws(WriteError) {
