@@ -36,9 +36,12 @@ import Testing
         #expect(c.sinks.first?.format == "table")
     }
 
-    @Test func theShippedPipelineIsValid() throws {
+    @Test func theShippedPipelinesAreValid() throws {
         let c = try PipelineConfig.load(path: packageRoot + "/Pipelines/aoc1441.yaml")
         #expect(c.sources.map(\.name) == ["telephony", "freeze"])
+        let f = try PipelineConfig.load(path: packageRoot + "/Pipelines/aoc1441-follow.yaml")
+        #expect(f.checkpointPath == "/var/lib/aocpipe/aoc1441.state")
+        #expect(f.sinks.count == 3)
     }
 
     @Test func unknownKeyNamesFileLineAndKey() {
