@@ -145,6 +145,31 @@ import Testing
         #expect((c.calls, c.callsAnswered, c.callsUnanswered, c.casesReported, c.freezeRequests, c.freezesFailed) == (2, 1, 1, 1, 1, 1))
     }
 
+    @Test func rollingWindowsEndAtTheWatermark() throws {
+        // Watermark 2023-11-02 10:30:20 Bangkok (03:30:20 UTC).
+        let wm = Self.utc(2023, 11, 2, 3, 30, 20)
+        var a = PartialAggregate(reportZone: bangkok, tracksMinutes: true)
+        for offset in [0, 59 * 60, 60 * 60 + 21, 3 * 3600, 23 * 3600, 24 * 3600 + 40, 30 * 3600] {
+            a.add(Self.call(wm - offset))
+        }
+        a.add(Self.freeze(.reported, "C", wm - 20 * 60))
+        a.add(Self.freeze(.frozen, "C", wm - 10 * 60))
+        let r = Report(pipeline: "t", zone: bangkok, aggregate: a, input: InputStats(), sources: [],
+                       slaMillis: 900_000, latenessMillis: 0)
+        let rolling = Dictionary(uniqueKeysWithValues: r.rolling.map { ($0.name, $0.window) })
+        // The last 60 whole minutes through the watermark's: 09:31:00 to 10:31:00.
+        let hour = try #require(rolling["last_60m"])
+        #expect(Text.localTimestamp(hour.start, offset: hour.startOffset) == "2023-11-02T09:31:00+07:00")
+        #expect(hour.counters.calls == 2)       // now and 59 min ago; 60 min 21 s ago is out
+        #expect(hour.counters.accountsFrozen == 1)
+        #expect(hour.freeze.meanMinutes == 10)
+        #expect(try #require(rolling["last_24h"]).counters.calls == 5)
+        #expect(try #require(rolling["today"]).counters.calls == 4)  // since 00:00 on 2 Nov
+        #expect(Renderer.json(r).contains("\"last_60m\": {\"start\":\"2023-11-02T09:31:00+07:00\""))
+        // Batch tracks no minutes and has no rolling windows.
+        #expect(Self.report([Self.call(wm)], zone: bangkok).rolling.isEmpty)
+    }
+
     @Test func aDayWithoutRecordsIsAZeroDay() {
         let r = Self.report([Self.call(Self.utc(2023, 11, 1, 3)), Self.call(Self.utc(2023, 11, 4, 3))], zone: bangkok)
         #expect(r.days.map { Text.localDate($0.start, offset: $0.startOffset) } == ["2023-11-01", "2023-11-02", "2023-11-03", "2023-11-04"])

@@ -26,8 +26,16 @@ public struct PartialAggregate: Sendable {
         var millis: Int
     }
 
-    public init(reportZone: Zone) {
+    /// Follow: counts per minute of the last day, for the rolling windows (last 60 minutes,
+    /// last 24 hours). Off in batch, where nothing rolls.
+    public let tracksMinutes: Bool
+    /// Minute (UTC seconds / 60) -> counts; kept for `rollingSpanMinutes` before the watermark.
+    var minuteCounters: [Int: Counters] = [:]
+    static let rollingSpanMinutes = 25 * 60
+
+    public init(reportZone: Zone, tracksMinutes: Bool = false) {
         cursor = Zone.Cursor(zone: reportZone)
+        self.tracksMinutes = tracksMinutes
     }
 
     public mutating func add(_ event: Event) {
@@ -39,6 +47,7 @@ public struct PartialAggregate: Sendable {
             i = window(containing: second)
         }
         hourCounters[i].count(event)
+        if tracksMinutes { minuteCounters[CivilTime.floorDiv(second, 60), default: Counters()].count(event) }
         if event.millis > maxMillis { maxMillis = event.millis }
         switch event.kind {
         case .reported:
@@ -125,5 +134,20 @@ public struct PartialAggregate: Sendable {
         frozen.append(contentsOf: other.frozen)
         maxMillis = max(maxMillis, other.maxMillis)
         cachedLow = 1; cachedHigh = 0
+        guard tracksMinutes else { return }
+        let first = CivilTime.floorDiv(maxMillis, 60_000) - Self.rollingSpanMinutes
+        for (minute, c) in other.minuteCounters where minute > first { minuteCounters[minute, default: Counters()] += c }
+        if minuteCounters.count > Self.rollingSpanMinutes + 60 { minuteCounters = minuteCounters.filter { $0.key > first } }
+    }
+
+    /// Counts of the minutes from `firstMinute` through `lastMinute` (follow only).
+    func counters(minutes firstMinute: Int, through lastMinute: Int) -> Counters {
+        var c = Counters()
+        if lastMinute - firstMinute < minuteCounters.count {
+            for m in firstMinute...lastMinute { if let x = minuteCounters[m] { c += x } }
+        } else {
+            for (m, x) in minuteCounters where m >= firstMinute && m <= lastMinute { c += x }
+        }
+        return c
     }
 }

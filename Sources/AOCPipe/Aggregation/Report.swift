@@ -59,6 +59,8 @@ public struct Report: Sendable {
     public var input: InputStats
     /// Per source name, in pipeline order.
     public var sources: [(name: String, stats: InputStats)]
+    /// Follow: `last_60m`, `last_24h` (whole minutes up to the watermark's) and `today`.
+    public var rolling: [(name: String, window: WindowReport)] = []
 
     /// Builds the windows from merged counts: hours as counted, days as the sum of the hours
     /// that start on each local date, the latency join done once over all input.
@@ -134,5 +136,20 @@ public struct Report: Sendable {
         self.totals = WindowReport(start: first, end: last, startOffset: cursor.offset(utc: first), endOffset: cursor.offset(utc: last),
                                    counters: totals, freeze: FreezeStats(latencies: &all, slaMillis: slaMillis),
                                    isFinal: days.allSatisfy(\.isFinal))
+        if aggregate.tracksMinutes, let watermark, let today = days.last {
+            let minute = CivilTime.floorDiv(watermark, 60)
+            func rollingWindow(minutes: Int) -> WindowReport {
+                let start = (minute - minutes + 1) * 60, end = (minute + 1) * 60
+                var latencies: [Int] = []
+                for f in aggregate.frozen where f.millis >= start * 1000 && f.millis < end * 1000 {
+                    if let r = aggregate.reportedAt[f.key], r <= f.millis { latencies.append(f.millis - r) }
+                }
+                return WindowReport(start: start, end: end, startOffset: cursor.offset(utc: start),
+                                    endOffset: cursor.offset(utc: end),
+                                    counters: aggregate.counters(minutes: minute - minutes + 1, through: minute),
+                                    freeze: FreezeStats(latencies: &latencies, slaMillis: slaMillis), isFinal: false)
+            }
+            rolling = [("last_60m", rollingWindow(minutes: 60)), ("last_24h", rollingWindow(minutes: 24 * 60)), ("today", today)]
+        }
     }
 }

@@ -127,6 +127,7 @@ extension Counters {
 
 extension PartialAggregate {
     func encode(_ w: inout ByteWriter) {
+        w.bool(tracksMinutes)
         w.int(hourStarts.count)
         for (start, c) in zip(hourStarts, hourCounters) { w.int(start); c.encode(&w) }
         // Sorted, so the same state always encodes to the same bytes.
@@ -136,10 +137,13 @@ extension PartialAggregate {
         w.int(frozen.count)
         for f in frozen { f.key.encode(&w); w.int(f.millis) }
         w.int(maxMillis)
+        let minutes = minuteCounters.sorted { $0.key < $1.key }
+        w.int(minutes.count)
+        for (m, c) in minutes { w.int(m); c.encode(&w) }
     }
 
     static func decode(_ r: inout ByteReader, zone: Zone) throws(ByteReader.Truncated) -> PartialAggregate {
-        var a = PartialAggregate(reportZone: zone)
+        var a = PartialAggregate(reportZone: zone, tracksMinutes: try r.bool())
         for _ in 0..<(try r.count()) {
             let start = try r.int()
             a.hourCounters[a.index(ofHourStarting: start)] += try Counters.decode(&r)
@@ -153,6 +157,10 @@ extension PartialAggregate {
             a.frozen.append(FrozenEvent(key: key, millis: try r.int()))
         }
         a.maxMillis = try r.int()
+        for _ in 0..<(try r.count()) {
+            let m = try r.int()
+            a.minuteCounters[m] = try Counters.decode(&r)
+        }
         return a
     }
 }

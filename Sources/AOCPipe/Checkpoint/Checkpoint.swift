@@ -46,10 +46,11 @@ public struct Checkpoint: Sendable {
     public var sources: [InputStats]
     public var files: [FilePosition]
 
-    public init(config: PipelineConfig) {
+    /// `tracksMinutes`: follow's state keeps per-minute counts for its rolling windows.
+    public init(config: PipelineConfig, tracksMinutes: Bool = false) {
         pipeline = config.name
         configDigest = Self.digest(of: config)
-        aggregate = PartialAggregate(reportZone: config.zone)
+        aggregate = PartialAggregate(reportZone: config.zone, tracksMinutes: tracksMinutes)
         sources = Array(repeating: InputStats(), count: config.sources.count)
         files = []
     }

@@ -63,7 +63,7 @@ public final class FollowRunner: @unchecked Sendable {
             state = loaded
             logger.info("resuming from checkpoint", metadata: ["path": "\(path)", "files": "\(loaded.files.count)"])
         } else {
-            state = Checkpoint(config: config)
+            state = Checkpoint(config: config, tracksMinutes: true)
             if path == nil { logger.warning("no checkpoint.path: a restart will count everything again") }
         }
         tracker = FileTracker(config: config, positions: state.files)

@@ -50,7 +50,8 @@ final class TailedFile<Parser: LineParser>: Tail {
         decoder = try Decoding.decoder(for: file, live: true, from: resume)
         skip = committed - resume.decodedOffset
         framer = LineFramer(maxLineBytes: maxLineBytes, startOffset: committed)
-        worker = SourceWorker(parser: parser, aggregate: PartialAggregate(reportZone: reportZone), source: sourceName, file: path)
+        worker = SourceWorker(parser: parser, aggregate: PartialAggregate(reportZone: reportZone, tracksMinutes: true),
+                              source: sourceName, file: path)
         reportedDecoded = committed
         reportedRead = decoder.bytesConsumed
     }
@@ -86,7 +87,7 @@ final class TailedFile<Parser: LineParser>: Tail {
         reportedRead = decoder.bytesConsumed
         reportedDamage = decoder.damage.count
         let result = FileResult(aggregate: worker.aggregate, stats: stats, samples: worker.samples)
-        worker.aggregate = PartialAggregate(reportZone: worker.aggregate.cursor.zone)
+        worker.aggregate = PartialAggregate(reportZone: worker.aggregate.cursor.zone, tracksMinutes: true)
         worker.stats = InputStats()
         worker.samples = []
         return result

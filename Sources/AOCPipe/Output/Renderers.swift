@@ -66,6 +66,12 @@ public enum Renderer {
         let hours = windows == .day ? [] : r.hours
         s += "  \"days\": [" + days.map { "\n    " + windowJSON(kind: "day", $0) }.joined(separator: ",") + (days.isEmpty ? "" : "\n  ") + "],\n"
         s += "  \"hours\": [" + hours.map { "\n    " + windowJSON(kind: "hour", $0) }.joined(separator: ",") + (hours.isEmpty ? "" : "\n  ") + "],\n"
+        if !r.rolling.isEmpty {
+            s += "  \"rolling\": {" + r.rolling.map { name, w in
+                "\n    \"\(name)\": {\"start\":\"\(Text.localTimestamp(w.start, offset: w.startOffset))\","
+                    + "\"end\":\"\(Text.localTimestamp(w.end, offset: w.endOffset))\"," + metricsJSON(w) + "}"
+            }.joined(separator: ",") + "\n  },\n"
+        }
         s += "  \"input\": " + inputJSON(r.input) + ",\n"
         s += "  \"sources\": {" + r.sources.map { "\n    \(Text.jsonString($0.name)): " + inputJSON($0.stats) }.joined(separator: ",")
             + (r.sources.isEmpty ? "" : "\n  ") + "}\n"
