@@ -78,6 +78,12 @@ struct ByteReader {
         return String(decoding: bytes[i..<(i + n)], as: UTF8.self)
     }
 
+    mutating func bytes(_ n: Int) throws(Truncated) -> [UInt8] {
+        guard n >= 0, i + n <= bytes.count else { throw Truncated() }
+        defer { i += n }
+        return Array(bytes[i..<(i + n)])
+    }
+
     mutating func fixed64() throws(Truncated) -> UInt64 {
         guard i + 8 <= bytes.count else { throw Truncated() }
         var v: UInt64 = 0

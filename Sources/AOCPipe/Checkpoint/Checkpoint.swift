@@ -71,7 +71,7 @@ public struct Checkpoint: Sendable {
         for s in sources { s.encode(&w) }
         w.int(files.count)
         for f in files {
-            w.int(f.source); w.string(f.path); w.int(f.fingerprint.length); w.fixed64(f.fingerprint.hash)
+            w.int(f.source); w.string(f.path); w.int(f.fingerprint.length); w.bytes += f.fingerprint.prefix
             w.int(f.decodedOffset); w.bool(f.complete)
             w.uint64(f.device); w.uint64(f.inode); w.int(f.resume.fileOffset); w.int(f.resume.decodedOffset)
             w.bool(f.resumeIsGzip)
@@ -134,7 +134,7 @@ public struct Checkpoint: Sendable {
             for _ in 0..<(try r.count()) {
                 let source = try r.int()
                 let filePath = try r.string()
-                let fp = Fingerprint(length: try r.int(), hash: try r.fixed64())
+                let fp = Fingerprint(prefix: try r.bytes(try r.count()))
                 let offset = try r.int()
                 let complete = try r.bool()
                 guard source >= 0, source < n else { throw ByteReader.Truncated() }

@@ -70,12 +70,19 @@ final class FileTracker {
                 if aliases[key] != nil { continue }
                 guard let file = try? InputFile(path: path),
                       let fingerprint = try? Fingerprint.of(file, requireLine: true) else { continue }
+                func relation(_ fp: Fingerprint) -> Fingerprint.Match { (try? fp.match(file)) ?? .different }
+                // A copy still being written: its first bytes agree with a known file but stop
+                // short. Look again next time, when it may show all of them.
+                if tails.contains(where: { $0.source == sourceIndex && relation($0.fingerprint) == .growingCopy })
+                    || known.contains(where: { $0.source == sourceIndex && relation($0.fingerprint) == .growingCopy }) {
+                    continue
+                }
                 // Same content as an open tail: a copy or a compressed copy; leave it be.
-                if let open = tails.first(where: { $0.source == sourceIndex && ((try? $0.fingerprint.matches(file)) ?? false) }) {
+                if let open = tails.first(where: { $0.source == sourceIndex && relation($0.fingerprint) == .same }) {
                     aliases[key] = open.fingerprint
                     continue
                 }
-                if let k = known.firstIndex(where: { $0.source == sourceIndex && ((try? $0.fingerprint.matches(file)) ?? false) }) {
+                if let k = known.firstIndex(where: { $0.source == sourceIndex && relation($0.fingerprint) == .same }) {
                     if known[k].complete {
                         aliases[key] = known[k].fingerprint
                         continue

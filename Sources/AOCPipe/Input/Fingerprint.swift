@@ -1,51 +1,69 @@
-/// What identifies a file's content whatever its name, inode or compression: a hash of its
-/// first decoded bytes. `Master.csv`, `Master.csv.1` and `Master.csv.1.gz` share it.
+/// What identifies a file's content whatever its name, inode or compression: its first decoded
+/// bytes. `Master.csv`, `Master.csv.1` and `Master.csv.1.gz` share them.
 ///
-/// A fingerprint covers the first `span` decoded bytes, or all of a shorter file as long as
-/// that holds a complete line: a line has times and ids that make it unique, a few bytes of
-/// a line being written do not (every CDR line starts with `"","0`).
+/// A fingerprint holds the first `span` decoded bytes, or all of a shorter file as long as
+/// they include a complete line: a line has times and ids that make it unique, a few bytes of
+/// a line being written do not (every CDR line starts with `"","0`). The bytes themselves are
+/// kept (not a hash), so a copy still being written, which shows a shorter prefix, is
+/// recognised as the same content.
 public struct Fingerprint: Sendable, Hashable, CustomStringConvertible {
-    /// How many decoded bytes the hash covers (up to `Fingerprint.span`).
-    public var length: Int
-    public var hash: UInt64
+    public var prefix: [UInt8]
 
     public static let span = 1024
 
-    public var description: String { "\(length):\(String(hash, radix: 16))" }
+    public var length: Int { prefix.count }
+
+    public var description: String { "\(length) bytes, hash \(String(Self.hash(prefix), radix: 16))" }
 
     /// FNV-1a over `bytes`.
-    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    static func hash<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return h
     }
 
-    /// Up to `length` first decoded bytes of `file`, hashed, with whether they hold a newline.
-    static func prefix(of file: InputFile, length: Int) throws(InputError) -> (Fingerprint, hasNewline: Bool)? {
+    /// Up to `length` first decoded bytes of `file`.
+    static func prefix(of file: InputFile, length: Int) throws(InputError) -> [UInt8] {
         let decoder = try Decoding.decoder(for: file, readSize: 16 * 1024, live: true)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(length, 1), alignment: 16)
-        defer { buffer.deallocate() }
+        var bytes = [UInt8](repeating: 0, count: max(length, 1))
         var filled = 0
-        while filled < length {
-            let (n, gap) = try decoder.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<length]))
-            filled += n
-            if n == 0 || gap { break }
+        var failure: InputError?
+        bytes.withUnsafeMutableBytes { buffer in
+            while filled < length {
+                do throws(InputError) {
+                    let (n, gap) = try decoder.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<length]))
+                    filled += n
+                    if n == 0 || gap { break }
+                } catch {
+                    failure = error
+                    break
+                }
+            }
         }
-        guard filled > 0 else { return nil }
-        let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<filled])
-        return (Fingerprint(length: filled, hash: hash(bytes)), bytes.contains(0x0A))
+        if let failure { throw failure }
+        return Array(bytes.prefix(filled))
     }
 
     /// The fingerprint of a file, or nil if it is empty. With `requireLine` (a file that may
     /// still grow), also nil while it holds no complete line.
     public static func of(_ file: InputFile, requireLine: Bool = false) throws(InputError) -> Fingerprint? {
-        guard let (fp, hasNewline) = try prefix(of: file, length: span) else { return nil }
-        return !requireLine || hasNewline || fp.length == span ? fp : nil
+        let bytes = try prefix(of: file, length: span)
+        guard !bytes.isEmpty, !requireLine || bytes.contains(0x0A) || bytes.count == span else { return nil }
+        return Fingerprint(prefix: bytes)
+    }
+
+    /// How another file's content relates to this one.
+    public enum Match { case same, growingCopy, different }
+
+    /// `same`: `file` starts with these bytes. `growingCopy`: it holds fewer bytes, all equal
+    /// to the start of these (a copy or `.gz` being written: look again later).
+    public func match(_ file: InputFile) throws(InputError) -> Match {
+        let other = try Fingerprint.prefix(of: file, length: length)
+        if other == prefix { return .same }
+        if other.count < length && prefix.starts(with: other) { return .growingCopy }
+        return .different
     }
 
     /// Whether `file` starts with the content this fingerprint was taken of.
-    public func matches(_ file: InputFile) throws(InputError) -> Bool {
-        guard let (other, _) = try Fingerprint.prefix(of: file, length: length) else { return false }
-        return other == self
-    }
+    public func matches(_ file: InputFile) throws(InputError) -> Bool { try match(file) == .same }
 }
