@@ -158,6 +158,14 @@ func logrotate(dir: String, log: String, mode: String) throws {
 @Suite(.serialized) struct FollowTests {
     static var hasLogrotate: Bool { FileManager.default.isExecutableFile(atPath: "/usr/sbin/logrotate") }
 
+    /// A CDR log at `log` with its writer, and a follower (not started) of `Master.csv*` beside it.
+    static func followedCDRLog(_ log: String, in dir: TempDir) throws -> (Follower, CDRWriter) {
+        let f = try Follower(dir: dir.path, sources: """
+              - { name: telephony, format: asterisk-cdr, paths: ["\(dir.path)/Master.csv*"] }
+            """)
+        return (f, try CDRWriter(path: log))
+    }
+
     @Test func followThenStopEqualsBatchOnTheSampleLogs() throws {
         let dir = TempDir()
         defer { dir.remove() }
@@ -192,10 +200,7 @@ func logrotate(dir: String, log: String, mode: String) throws {
         let dir = TempDir()
         defer { dir.remove() }
         let log = dir.path + "/Master.csv"
-        let f = try Follower(dir: dir.path, sources: """
-              - { name: telephony, format: asterisk-cdr, paths: ["\(dir.path)/Master.csv*"] }
-            """)
-        let writer = try CDRWriter(path: log)
+        let (f, writer) = try Self.followedCDRLog(log, in: dir)
         writer.write(50)
         try f.start()
         // 2,000 lines a second in 20-line writes, rotating every 0.3 s.
@@ -219,10 +224,7 @@ func logrotate(dir: String, log: String, mode: String) throws {
         let dir = TempDir()
         defer { dir.remove() }
         let log = dir.path + "/Master.csv"
-        let f = try Follower(dir: dir.path, sources: """
-              - { name: telephony, format: asterisk-cdr, paths: ["\(dir.path)/Master.csv*"] }
-            """)
-        let writer = try CDRWriter(path: log)
+        let (f, writer) = try Self.followedCDRLog(log, in: dir)
         var rng = SystemRandomNumberGenerator()
         let modes = ["delaycompress\n    compress", "create", "copytruncate", "compress"]
         try f.start()
@@ -252,10 +254,7 @@ func logrotate(dir: String, log: String, mode: String) throws {
         let dir = TempDir()
         defer { dir.remove() }
         let log = dir.path + "/Master.csv"
-        let f = try Follower(dir: dir.path, sources: """
-              - { name: telephony, format: asterisk-cdr, paths: ["\(dir.path)/Master.csv*"] }
-            """)
-        let writer = try CDRWriter(path: log)
+        let (f, writer) = try Self.followedCDRLog(log, in: dir)
         writer.write(300)
         try f.start(environment: ["AOCPIPE_TEST_CRASH_IN_CHECKPOINT": point])
         for _ in 0..<10 { writer.write(20); usleep(30_000) }
