@@ -159,10 +159,10 @@ func logrotate(dir: String, log: String, mode: String) throws {
     static var hasLogrotate: Bool { FileManager.default.isExecutableFile(atPath: "/usr/sbin/logrotate") }
 
     /// A CDR log at `log` with its writer, and a follower (not started) of `Master.csv*` beside it.
-    static func followedCDRLog(_ log: String, in dir: TempDir) throws -> (Follower, CDRWriter) {
+    static func followedCDRLog(_ log: String, in dir: TempDir, poll: String = "50ms") throws -> (Follower, CDRWriter) {
         let f = try Follower(dir: dir.path, sources: """
               - { name: telephony, format: asterisk-cdr, paths: ["\(dir.path)/Master.csv*"] }
-            """)
+            """, poll: poll)
         return (f, try CDRWriter(path: log))
     }
 
@@ -272,5 +272,21 @@ func logrotate(dir: String, log: String, mode: String) throws {
         #expect(f.callsPerDay == writer.truth)
         let after = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".state.tmp-") }
         #expect(after.isEmpty, "the restart cleared what the crash left")
+    }
+
+    /// With a 10 s poll, new lines still arrive within moments: inotify wakes the loop.
+    @Test func inotifyWakesTheLoopBeforeThePoll() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let (f, writer) = try Self.followedCDRLog(dir.path + "/Master.csv", in: dir, poll: "10s")
+        writer.write(10)
+        try f.start()
+        #expect(f.waitFor(writer.truth, seconds: 3) == writer.truth)
+        for _ in 0..<3 {
+            usleep(300_000)
+            writer.write(25)
+            #expect(f.waitFor(writer.truth, seconds: 3) == writer.truth, "counted long before the next poll")
+        }
+        #expect(f.stop() == 0)
     }
 }

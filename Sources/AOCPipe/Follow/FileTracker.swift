@@ -28,6 +28,9 @@ final class FileTracker {
     var aliases: [DevIno: Fingerprint] = [:]
     /// When each open tail was last matched by a glob (to let go of files moved away).
     var unmatchedSince: [ObjectIdentifier: Date] = [:]
+    /// When each complete identity was last carried by a file (see `discover`).
+    var uncarriedSince: [Fingerprint: Date] = [:]
+    static let forgetCompleteAfter: TimeInterval = 600
     var events: [String] = []
     var truncations = 0
 
@@ -104,11 +107,22 @@ final class FileTracker {
             }
         }
         // Aliases of inodes that are gone are forgotten; so are complete identities no file
-        // carries any more (their files rotated away for good).
+        // has carried for a while (their files rotated away for good). Not at once: a
+        // compressed copy may still be being written, and must find its identity when done.
         aliases = aliases.filter { seen.contains($0.key) }
         let carried = Set(aliases.values)
-        known.removeAll { $0.complete && !carried.contains($0.fingerprint) }
         let now = Date()
+        for fp in carried { uncarriedSince[fp] = nil }
+        known.removeAll { record in
+            guard record.complete, !carried.contains(record.fingerprint) else { return false }
+            guard let since = uncarriedSince[record.fingerprint] else {
+                uncarriedSince[record.fingerprint] = now
+                return false
+            }
+            if now.timeIntervalSince(since) < Self.forgetCompleteAfter { return false }
+            uncarriedSince[record.fingerprint] = nil
+            return true
+        }
         for t in tails {
             let id = ObjectIdentifier(t)
             if matchedTails.contains(id) { unmatchedSince[id] = nil } else if unmatchedSince[id] == nil { unmatchedSince[id] = now }

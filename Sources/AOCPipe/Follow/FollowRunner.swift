@@ -36,10 +36,16 @@ public final class FollowRunner: @unchecked Sendable {
     let sinks: [Sink]
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
     var timer: DispatchSource?
+    var watcher: DirectoryWatcher?
+    /// When the last tick ran: inotify wake-ups closer than `minTickGap` are coalesced.
+    var lastTick = DispatchTime(uptimeNanoseconds: 0)
+    var tickPending = false
+    static let minTickGapNanos: UInt64 = 20_000_000
     var signalSources: [DispatchSource] = []
     var lastEmit = DispatchTime(uptimeNanoseconds: 0)
     var lastCheckpoint = DispatchTime.now()
     var changedSinceEmit = true
+    var emitScheduled = false
     var stopping = false
     var failure: Error?
     /// Crash tests: `AOCPIPE_TEST_CRASH_IN_CHECKPOINT=before-rename:N` (or `after-rename:N`)
@@ -107,20 +113,52 @@ public final class FollowRunner: @unchecked Sendable {
         t.schedule(deadline: .now(), repeating: .milliseconds(max(poll, 1)), leeway: .milliseconds(max(poll / 10, 1)))
         t.resume()
         timer = t
+        watcher = DirectoryWatcher(directories: DirectoryWatcher.directories(of: config.sources.flatMap(\.paths))) {
+            [weak self] in
+            guard let self else { return }
+            self.queue.async { self.wake() }
+        }
+        if watcher == nil { logger.notice("inotify unavailable: polling every \(poll) ms") }
         logger.info("following", metadata: ["pipeline": "\(config.name)", "sources": "\(config.sources.count)"])
     }
 
     /// True after the first tick: signals are handled, every file found so far was read.
     var isReady = false
 
+    /// A change was seen: tick now, or soon if one just ran.
+    func wake() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard !tickPending, !stopping else { return }
+        let since = DispatchTime.now().uptimeNanoseconds - lastTick.uptimeNanoseconds
+        if since >= Self.minTickGapNanos { tick(); return }
+        tickPending = true
+        queue.asyncAfter(deadline: .now() + .nanoseconds(Int(Self.minTickGapNanos - since))) { [unowned self] in
+            self.tickPending = false
+            self.tick()
+        }
+    }
+
     /// One round: find files, read what is new, count it, and emit or checkpoint when due.
     func tick() {
         dispatchPrecondition(condition: .onQueue(queue))
         guard !stopping else { return }
+        lastTick = DispatchTime.now()
         readAll()
         let now = DispatchTime.now().uptimeNanoseconds
         let emitEvery = UInt64(options.emitEveryMillis ?? config.emitEveryMillis) * 1_000_000
-        if changedSinceEmit && now - lastEmit.uptimeNanoseconds >= emitEvery { emit() }
+        if changedSinceEmit {
+            let since = now - lastEmit.uptimeNanoseconds
+            if since >= emitEvery {
+                emit()
+            } else if !emitScheduled {
+                // Not due yet: emit when it is, even if nothing wakes the loop before then.
+                emitScheduled = true
+                queue.asyncAfter(deadline: .now() + .nanoseconds(Int(emitEvery - since))) { [unowned self] in
+                    self.emitScheduled = false
+                    if self.changedSinceEmit && !self.stopping { self.emit() }
+                }
+            }
+        }
         if now - lastCheckpoint.uptimeNanoseconds >= UInt64(config.checkpointEveryMillis) * 1_000_000 { saveCheckpoint() }
         if !isReady {
             isReady = true
@@ -206,6 +244,7 @@ public final class FollowRunner: @unchecked Sendable {
         readAll()
         stopping = true
         timer?.cancel()
+        watcher?.stop()
         saveCheckpoint()
         emit()
         logger.info("stopped")
