@@ -7,10 +7,13 @@
 # `aocpipe generate`, then runs gzip -dc, pigz -dc (if installed), aocpipe on the .gz and
 # aocpipe on the plain file, interleaved, ROUNDS times (default 5), and prints the median
 # seconds, MB/s of decoded text and peak resident memory of each. Checks that aocpipe's call
-# count equals the generator's truth. Needs a release build: swift build -c release.
+# count equals the generator's truth. Needs a release build: swift build -c release; the
+# ISA-L build joins when present:
+#   swift build -c release --traits ISAL --scratch-path .build-isal
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$here/.build/release/aocpipe
+isal=$here/.build-isal/release/aocpipe
 dir=${1:-/tmp/aocpipe-bench}
 rounds=${2:-5}
 [ -x "$bin" ] || { echo "build first: swift build -c release" >&2; exit 1; }
@@ -31,10 +34,14 @@ printf 'name: bench-plain\nsources:\n  - { name: telephony, format: asterisk-cdr
 declare -A runs
 tools=("gzip -dc" "aocpipe gz" "aocpipe plain")
 command -v pigz >/dev/null && tools=("gzip -dc" "pigz -dc" "${tools[@]:1}")
+command -v igzip >/dev/null && tools=("igzip -dc" "${tools[@]}")
+[ -x "$isal" ] && tools+=("aocpipe-isal gz")
 run() {
   case "$1" in
     "gzip -dc") gzip -dc "$gz" > /dev/null ;;
     "pigz -dc") pigz -dc "$gz" > /dev/null ;;
+    "igzip -dc") igzip -dc "$gz" > /dev/null ;;
+    "aocpipe-isal gz") "$isal" batch "$dir/gz.yaml" --format json --windows day --progress never > "$dir/out-isal.json" ;;
     "aocpipe gz") "$bin" batch "$dir/gz.yaml" --format json --windows day --progress never > "$dir/out-gz.json" ;;
     "aocpipe plain") "$bin" batch "$dir/plain.yaml" --format json --windows day --progress never > "$dir/out-plain.json" ;;
   esac
@@ -42,11 +49,12 @@ run() {
 export -f run 2>/dev/null || true
 for ((r = 1; r <= rounds; r++)); do
   for t in "${tools[@]}"; do
-    out=$( { /usr/bin/time -f "%e %M" bash -c "$(declare -f run); gz='$gz' bin='$bin' dir='$dir'; run '$t'"; } 2>&1 | tail -1)
+    out=$( { /usr/bin/time -f "%e %M" bash -c "$(declare -f run); gz='$gz' bin='$bin' isal='$isal' dir='$dir'; run '$t'"; } 2>&1 | tail -1)
     runs[$t]+="$out"$'\n'
   done
 done
-for f in out-gz out-plain; do
+outs="out-gz out-plain"; [ -x "$isal" ] && outs="$outs out-isal"
+for f in $outs; do
   got=$(grep -o '"calls":[0-9]*' "$dir/$f.json" | head -1 | cut -d: -f2)
   [ "$got" = "$truth" ] || { echo "MISMATCH: $f counted $got calls, truth $truth" >&2; exit 1; }
 done

@@ -1,4 +1,4 @@
-import CZlib
+import Foundation
 
 /// Streaming gzip decoder over zlib: multi-member files, bounded memory, damage recovery,
 /// and files still being written.
@@ -26,7 +26,7 @@ public final class GzipDecoder: ByteDecoder {
 
     let file: InputFile
     let live: Bool
-    let stream: UnsafeMutablePointer<z_stream>
+    var engine: any InflateEngine
     let input: UnsafeMutableRawBufferPointer
     var state = State.boundary
     /// File offset of the next byte to read into `input`.
@@ -34,35 +34,30 @@ public final class GzipDecoder: ByteDecoder {
     public private(set) var decodedOffset: Int
     /// Where the current member started, and where the members decoding may restart from.
     var memberStart: Int
+    var memberDecodedStart: Int
     var memberStarts: [ResumePoint]
+    /// Decoded bytes to drop: a member decoded again from its start (see `fallBackToZlib`).
+    var discard = 0
     public private(set) var damage: [DecodeDamage] = []
 
-    public var bytesConsumed: Int { readOffset - Int(stream.pointee.avail_in) }
+    public var bytesConsumed: Int { readOffset - engine.availableInput }
 
     /// `resume` must be the start of a member (a `ResumePoint` this decoder gave out).
+    /// `engine`: which inflater to use (default: the fastest built in; see `InflateEngines`).
     public init(file: InputFile, readSize: Int = 256 * 1024, live: Bool = false,
-                from resume: ResumePoint = .start) throws(InputError) {
+                from resume: ResumePoint = .start, engine kind: InflateEngines.Kind? = nil) throws(InputError) {
         self.file = file
         self.live = live
         readOffset = resume.fileOffset
         decodedOffset = resume.decodedOffset
         memberStart = resume.fileOffset
+        memberDecodedStart = resume.decodedOffset
         memberStarts = [resume]
+        engine = try InflateEngines.make(kind ?? InflateEngines.preferred(live: live), path: file.path)
         input = .allocate(byteCount: max(readSize, 1), alignment: 16)
-        stream = .allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        guard czlib_inflate_init_gzip(stream) == Z_OK else {
-            input.deallocate()
-            stream.deallocate()
-            throw InputError.decoderFailed(path: file.path, message: "zlib inflateInit2 failed")
-        }
     }
 
-    deinit {
-        inflateEnd(stream)
-        stream.deallocate()
-        input.deallocate()
-    }
+    deinit { input.deallocate() }
 
     public func resumePoint(for decoded: Int) -> ResumePoint {
         // Members that start after `decoded` are not needed; nor any before the last that
@@ -83,33 +78,37 @@ public final class GzipDecoder: ByteDecoder {
             case .resync(let from):
                 guard try resync(from: from) else { return (produced, false) }
             case .inMember:
-                if stream.pointee.avail_in == 0 {
+                if engine.availableInput == 0 {
                     let n = try file.read(at: readOffset, into: input)
                     if n == 0 {
                         if live { return (produced, false) }  // more may come
+                        if try fallBackToZlib() { continue }
                         damage.append(DecodeDamage(path: file.path, kind: .truncatedMember, offset: memberStart, resumedAt: nil))
                         state = .done
                         return (produced, true)
                     }
                     readOffset += n
-                    stream.pointee.next_in = input.baseAddress!.assumingMemoryBound(to: Bytef.self)
-                    stream.pointee.avail_in = uInt(n)
+                    engine.setInput(UnsafeRawBufferPointer(rebasing: input[0..<n]))
                 }
-                let out = buffer.baseAddress!.assumingMemoryBound(to: Bytef.self) + produced
-                stream.pointee.next_out = out
-                stream.pointee.avail_out = uInt(buffer.count - produced)
-                let status = inflate(stream, Z_NO_FLUSH)
-                let now = buffer.count - Int(stream.pointee.avail_out)
-                decodedOffset += now - produced  // kept current: member starts record it
-                produced = now
-                switch status {
-                case Z_OK, Z_BUF_ERROR:
+                var (written, outcome) = engine.inflate(into: UnsafeMutableRawBufferPointer(rebasing: buffer[produced...]))
+                if discard > 0 && written > 0 {
+                    let d = min(discard, written)
+                    let base = buffer.baseAddress! + produced
+                    if written > d { base.copyMemory(from: base + d, byteCount: written - d) }
+                    discard -= d
+                    written -= d
+                }
+                decodedOffset += written  // kept current: member starts record it
+                produced += written
+                switch outcome {
+                case .more:
                     continue
-                case Z_STREAM_END:
+                case .memberEnded:
                     let boundary = bytesConsumed
                     dropInput(resumeAt: boundary)
                     state = .boundary
-                default:
+                case .damaged:
+                    if try fallBackToZlib() { continue }
                     // The bytes decoded before the damage stand; look for the next member
                     // from just after this one's start.
                     let start = memberStart
@@ -125,19 +124,32 @@ public final class GzipDecoder: ByteDecoder {
         return (produced, false)
     }
 
+    /// ISA-L, at damage or a cut, may still hold decoded bytes it has not written out (it
+    /// keeps the end of its input until more arrives). To report exactly what zlib would,
+    /// the member is decoded again with zlib from its start, dropping what was already
+    /// given out. False when the engine is zlib already.
+    func fallBackToZlib() throws(InputError) -> Bool {
+        guard !(engine is ZlibEngine) else { return false }
+        engine = try ZlibEngine(path: file.path)
+        try engine.reset()
+        dropInput(resumeAt: memberStart)
+        discard = decodedOffset - memberDecodedStart
+        state = .inMember
+        return true
+    }
+
     /// Forgets buffered input, so the next read starts at `offset`.
     func dropInput(resumeAt offset: Int) {
-        stream.pointee.avail_in = 0
-        stream.pointee.next_in = nil
+        engine.setInput(UnsafeRawBufferPointer(start: nil, count: 0))
         readOffset = offset
     }
 
     func beginMember(at offset: Int) throws(InputError) {
-        guard inflateReset(stream) == Z_OK else {
-            throw InputError.decoderFailed(path: file.path, message: "zlib inflateReset failed")
-        }
+        try engine.reset()
         dropInput(resumeAt: offset)
         memberStart = offset
+        memberDecodedStart = decodedOffset
+        discard = 0  // what zlib could not decode again of a damaged member is gone with it
         // Finite decoders are never resumed mid-file: keep only the current member's start.
         let point = ResumePoint(fileOffset: offset, decodedOffset: decodedOffset)
         if live { memberStarts.append(point) } else { memberStarts = [point] }
