@@ -10,10 +10,13 @@
 # count equals the generator's truth. Needs a release build: swift build -c release; the
 # ISA-L build joins when present:
 #   swift build -c release --traits ISAL --scratch-path .build-isal
+# and so do the peers a user would pick instead, when installed: igzip (apt: isal), polars
+# and DuckDB (pip install polars duckdb), each counting hotline calls on the same .gz.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$here/.build/release/aocpipe
 isal=$here/.build-isal/release/aocpipe
+peers=$here/Benchmarks/peers
 dir=${1:-/tmp/aocpipe-bench}
 rounds=${2:-5}
 [ -x "$bin" ] || { echo "build first: swift build -c release" >&2; exit 1; }
@@ -36,12 +39,16 @@ tools=("gzip -dc" "aocpipe gz" "aocpipe plain")
 command -v pigz >/dev/null && tools=("gzip -dc" "pigz -dc" "${tools[@]:1}")
 command -v igzip >/dev/null && tools=("igzip -dc" "${tools[@]}")
 [ -x "$isal" ] && tools+=("aocpipe-isal gz")
+python3 -c "import polars" 2>/dev/null && tools+=("polars gz")
+python3 -c "import duckdb" 2>/dev/null && tools+=("duckdb gz")
 run() {
   case "$1" in
     "gzip -dc") gzip -dc "$gz" > /dev/null ;;
     "pigz -dc") pigz -dc "$gz" > /dev/null ;;
     "igzip -dc") igzip -dc "$gz" > /dev/null ;;
     "aocpipe-isal gz") "$isal" batch "$dir/gz.yaml" --format json --windows day --progress never > "$dir/out-isal.json" ;;
+    "polars gz") python3 "$peers/polars_cdr.py" "$gz" > "$dir/out-polars.txt" ;;
+    "duckdb gz") python3 "$peers/duckdb_cdr.py" "$gz" > "$dir/out-duckdb.txt" ;;
     "aocpipe gz") "$bin" batch "$dir/gz.yaml" --format json --windows day --progress never > "$dir/out-gz.json" ;;
     "aocpipe plain") "$bin" batch "$dir/plain.yaml" --format json --windows day --progress never > "$dir/out-plain.json" ;;
   esac
@@ -49,13 +56,18 @@ run() {
 export -f run 2>/dev/null || true
 for ((r = 1; r <= rounds; r++)); do
   for t in "${tools[@]}"; do
-    out=$( { /usr/bin/time -f "%e %M" bash -c "$(declare -f run); gz='$gz' bin='$bin' isal='$isal' dir='$dir'; run '$t'"; } 2>&1 | tail -1)
+    out=$( { /usr/bin/time -f "%e %M" bash -c "$(declare -f run); gz='$gz' bin='$bin' isal='$isal' peers='$peers' dir='$dir'; run '$t'"; } 2>&1 | tail -1)
     runs[$t]+="$out"$'\n'
   done
 done
 outs="out-gz out-plain"; [ -x "$isal" ] && outs="$outs out-isal"
 for f in $outs; do
   got=$(grep -o '"calls":[0-9]*' "$dir/$f.json" | head -1 | cut -d: -f2)
+  [ "$got" = "$truth" ] || { echo "MISMATCH: $f counted $got calls, truth $truth" >&2; exit 1; }
+done
+for f in out-polars out-duckdb; do
+  [ -f "$dir/$f.txt" ] || continue
+  got=$(cat "$dir/$f.txt")
   [ "$got" = "$truth" ] || { echo "MISMATCH: $f counted $got calls, truth $truth" >&2; exit 1; }
 done
 echo "decoded CDR: $decoded bytes ($(stat -c %s "$gz") compressed), $truth hotline calls (matches truth)"
