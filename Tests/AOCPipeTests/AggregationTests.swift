@@ -170,6 +170,25 @@ import Testing
         #expect(Self.report([Self.call(wm)], zone: bangkok).rolling.isEmpty)
     }
 
+    @Test func caseTableAgreesWithADictionary() {
+        var rng = SeededRandom(seed: 42)
+        var table = CaseTable()
+        var reference: [CaseKey: Int] = [:]
+        for i in 0..<50_000 {
+            // Short and long (hashed) ids, many repeated, as the join sees them.
+            let id = rng.below(3) == 0 ? "AOC-\(rng.below(20_000))" : String(repeating: "X", count: 30) + "-\(rng.below(20_000))"
+            let key = CaseKey(id), t = rng.below(1_000_000)
+            table.keepEarliest(key, t)
+            if let old = reference[key], old <= t {} else { reference[key] = t }
+            if i % 997 == 0 { #expect(table[key] == reference[key]) }
+        }
+        #expect(table.count == reference.count)
+        #expect(Dictionary(uniqueKeysWithValues: table.entries.map { ($0.key, $0.value) }) == reference)
+        let kept = table.filter { $0 >= 500_000 }
+        #expect(Dictionary(uniqueKeysWithValues: kept.entries.map { ($0.key, $0.value) }) == reference.filter { $0.value >= 500_000 })
+        #expect(table[CaseKey("never seen")] == nil)
+    }
+
     @Test func aDayWithoutRecordsIsAZeroDay() {
         let r = Self.report([Self.call(Self.utc(2023, 11, 1, 3)), Self.call(Self.utc(2023, 11, 4, 3))], zone: bangkok)
         #expect(r.days.map { Text.localDate($0.start, offset: $0.startOffset) } == ["2023-11-01", "2023-11-02", "2023-11-03", "2023-11-04"])

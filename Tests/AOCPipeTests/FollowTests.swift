@@ -63,6 +63,10 @@ final class Follower {
         p.terminate()
         p.waitUntilExit()
         process = nil
+        if p.terminationStatus != 0 || p.terminationReason != .exit {
+            let text = (try? String(contentsOfFile: log + ".\(runs - 1)", encoding: .utf8)) ?? ""
+            Issue.record("follow exited with \(p.terminationStatus) (\(p.terminationReason == .exit ? "exit" : "signal")): \(text.suffix(3000))")
+        }
         return p.terminationStatus
     }
 

@@ -12,7 +12,7 @@ public struct PartialAggregate: Sendable {
     var hourIndex: [Int: Int] = [:]
 
     /// Earliest `reported` time (ms) of each case.
-    var reportedAt: [CaseKey: Int] = [:]
+    var reportedAt = CaseTable()
     /// Every `frozen` event: case and time (ms); joined with `reportedAt` after all input.
     var frozen: [FrozenEvent] = []
     /// Latest event time seen (ms).
@@ -51,7 +51,7 @@ public struct PartialAggregate: Sendable {
         if event.millis > maxMillis { maxMillis = event.millis }
         switch event.kind {
         case .reported:
-            if let t = reportedAt[event.caseKey], t <= event.millis {} else { reportedAt[event.caseKey] = event.millis }
+            reportedAt.keepEarliest(event.caseKey, event.millis)
         case .frozen:
             frozen.append(FrozenEvent(key: event.caseKey, millis: event.millis))
         default: break
@@ -115,7 +115,7 @@ public struct PartialAggregate: Sendable {
         hourStarts = starts
         hourCounters = counters
         hourIndex = Dictionary(uniqueKeysWithValues: starts.enumerated().map { ($1, $0) })
-        reportedAt = reportedAt.filter { $0.value >= cutoff * 1000 }
+        reportedAt = reportedAt.filter { $0 >= cutoff * 1000 }
         // Frozen events go with their hour window: before the first hour kept.
         let firstKept = (starts.min() ?? cutoff) * 1000
         frozen.removeAll { $0.millis < firstKept }
@@ -127,10 +127,7 @@ public struct PartialAggregate: Sendable {
         for (k, start) in other.hourStarts.enumerated() {
             hourCounters[index(ofHourStarting: start)] += other.hourCounters[k]
         }
-        for (key, t) in other.reportedAt {
-            if let mine = reportedAt[key], mine <= t { continue }
-            reportedAt[key] = t
-        }
+        for (key, t) in other.reportedAt.entries { reportedAt.keepEarliest(key, t) }
         frozen.append(contentsOf: other.frozen)
         maxMillis = max(maxMillis, other.maxMillis)
         cachedLow = 1; cachedHigh = 0

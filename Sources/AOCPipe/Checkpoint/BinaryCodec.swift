@@ -137,7 +137,7 @@ extension PartialAggregate {
         w.int(hourStarts.count)
         for (start, c) in zip(hourStarts, hourCounters) { w.int(start); c.encode(&w) }
         // Sorted, so the same state always encodes to the same bytes.
-        let reported = reportedAt.sorted { ($0.value, $0.key) < ($1.value, $1.key) }
+        let reported = reportedAt.entries.sorted { ($0.value, $0.key) < ($1.value, $1.key) }
         w.int(reported.count)
         for (key, t) in reported { key.encode(&w); w.int(t) }
         w.int(frozen.count)
@@ -156,6 +156,7 @@ extension PartialAggregate {
         }
         for _ in 0..<(try r.count()) {
             let key = try CaseKey.decode(&r)
+            guard !key.isEmpty else { throw ByteReader.Truncated() }
             a.reportedAt[key] = try r.int()
         }
         for _ in 0..<(try r.count()) {

@@ -16,6 +16,7 @@ final class DirectoryWatcher: @unchecked Sendable {
     let thread: Thread
     let watches: [Int32]
     let stopped = StopFlag()
+    let finished = DispatchSemaphore(value: 0)
 
     final class StopFlag: Sendable {
         let value = Atomic<Bool>(false)
@@ -31,6 +32,7 @@ final class DirectoryWatcher: @unchecked Sendable {
         watches = Set(directories).map { inotify_add_watch(fd, $0, mask) }.filter { $0 >= 0 }
         guard !watches.isEmpty else { close(fd); return nil }
         let stopped = self.stopped
+        let finished = self.finished
         thread = Thread {
             var buffer = [UInt8](repeating: 0, count: 16 * 1024)
             while buffer.withUnsafeMutableBytes({ read(fd, $0.baseAddress, $0.count) }) > 0 {
@@ -38,6 +40,7 @@ final class DirectoryWatcher: @unchecked Sendable {
                 onChange()
             }
             close(fd)
+            finished.signal()
         }
         thread.name = "aocpipe.inotify"
         thread.start()
@@ -46,10 +49,12 @@ final class DirectoryWatcher: @unchecked Sendable {
         #endif
     }
 
-    /// Ends the thread: removing the watches queues an event that wakes its `read`.
+    /// Ends the thread, and waits (up to a second) until it has: removing the watches queues
+    /// an event that wakes its `read`. The process must not exit under a running thread.
     func stop() {
         stopped.value.store(true, ordering: .releasing)
         for w in watches { inotify_rm_watch(fd, w) }
+        _ = finished.wait(timeout: .now() + 1)
     }
 
     /// The directory part of each glob, where it has no wildcard.
