@@ -109,7 +109,7 @@ import Testing
         var processor = FileProcessor(maxLineBytes: 1000)
         processor.chunkSize = 97
         processor.readSize = 13
-        let r = try processor.process(path: path, source: source, aggregate: PartialAggregate(reportZone: bangkok))
+        let r = try processor.process(path: path, source: source, reportZone: bangkok)
         let decoded = try decodeAll(path, readSize: 4096, outSize: 4096).text
         let completeLines = decoded.filter { $0 == 0x0A }.count
         #expect(r.stats.malformedByReason[.truncated] == 1)

@@ -43,40 +43,32 @@ struct CaseTable: Sendable {
     }
 
     subscript(key: CaseKey) -> Int? {
-        get {
-            let i = slot(of: key)
-            return keys[i].length == 0 ? nil : values[i]
-        }
-        set {
-            precondition(!key.isEmpty, "an empty case id is not a key")
-            guard let value = newValue else {
-                precondition(self[key] == nil, "CaseTable does not remove single keys; use filter")
-                return
-            }
-            var i = slot(of: key)
-            if keys[i].length == 0 {
-                if (count + 1) * 4 > keys.count * 3 {
-                    grow()
-                    i = slot(of: key)
-                }
-                keys[i] = key
-                count += 1
-            }
-            values[i] = value
-        }
+        let i = slot(of: key)
+        return keys[i].length == 0 ? nil : values[i]
     }
 
-    /// Keeps the earlier of the stored time and `millis`.
+    /// Keeps the earlier of the stored time and `millis`: one probe, and the only way in.
     @inline(__always)
     mutating func keepEarliest(_ key: CaseKey, _ millis: Int) {
-        if let t = self[key], t <= millis { return }
-        self[key] = millis
+        precondition(!key.isEmpty, "an empty case id is not a key")
+        var i = slot(of: key)
+        if keys[i].length != 0 {
+            if values[i] > millis { values[i] = millis }
+            return
+        }
+        if (count + 1) * 4 > keys.count * 3 {
+            grow()
+            i = slot(of: key)
+        }
+        keys[i] = key
+        values[i] = millis
+        count += 1
     }
 
     private mutating func grow() {
         let old = (keys, values)
         self = CaseTable(capacity: keys.count)
-        for (k, v) in zip(old.0, old.1) where k.length != 0 { self[k] = v }
+        for (k, v) in zip(old.0, old.1) where k.length != 0 { keepEarliest(k, v) }
     }
 
     /// Every entry, in no particular order.
@@ -86,7 +78,7 @@ struct CaseTable: Sendable {
 
     func filter(_ keep: (Int) -> Bool) -> CaseTable {
         var t = CaseTable(capacity: count)
-        for (k, v) in zip(keys, values) where k.length != 0 && keep(v) { t[k] = v }
+        for (k, v) in zip(keys, values) where k.length != 0 && keep(v) { t.keepEarliest(k, v) }
         return t
     }
 }

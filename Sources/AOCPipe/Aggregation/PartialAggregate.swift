@@ -81,6 +81,13 @@ public struct PartialAggregate: Sendable {
         return i
     }
 
+    /// A frozen event's latency (ms) from its case's earliest report, or nil when there is no
+    /// report at or before it (counted as `unmatched`).
+    func latency(of f: FrozenEvent) -> Int? {
+        guard let reported = reportedAt[f.key], reported <= f.millis else { return nil }
+        return f.millis - reported
+    }
+
     /// Events counted in `c` (a window's records).
     static func records(_ c: Counters) -> Int {
         c.calls + c.casesReported + c.freezeRequests + c.accountsFrozen + c.freezesFailed

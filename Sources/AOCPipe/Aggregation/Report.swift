@@ -75,14 +75,14 @@ public struct Report: Sendable {
         // Latency join: each frozen event against its case's earliest report.
         var hourLatencies: [Int: [Int]] = [:]
         for f in aggregate.frozen {
-            guard let reported = aggregate.reportedAt[f.key], reported <= f.millis else {
+            guard let latency = aggregate.latency(of: f) else {
                 self.input.unmatched += 1
                 continue
             }
             let second = CivilTime.floorDiv(f.millis, 1000)
             let offset = cursor.offset(utc: second)
             let local = second + offset
-            hourLatencies[local - CivilTime.floorMod(local, 3600) - offset, default: []].append(f.millis - reported)
+            hourLatencies[local - CivilTime.floorMod(local, 3600) - offset, default: []].append(latency)
         }
 
         let watermark = aggregate.maxMillis == Int.min ? nil : CivilTime.floorDiv(aggregate.maxMillis, 1000)
@@ -142,7 +142,7 @@ public struct Report: Sendable {
                 let start = (minute - minutes + 1) * 60, end = (minute + 1) * 60
                 var latencies: [Int] = []
                 for f in aggregate.frozen where f.millis >= start * 1000 && f.millis < end * 1000 {
-                    if let r = aggregate.reportedAt[f.key], r <= f.millis { latencies.append(f.millis - r) }
+                    if let l = aggregate.latency(of: f) { latencies.append(l) }
                 }
                 return WindowReport(start: start, end: end, startOffset: cursor.offset(utc: start),
                                     endOffset: cursor.offset(utc: end),

@@ -157,7 +157,7 @@ extension PartialAggregate {
         for _ in 0..<(try r.count()) {
             let key = try CaseKey.decode(&r)
             guard !key.isEmpty else { throw ByteReader.Truncated() }
-            a.reportedAt[key] = try r.int()
+            a.reportedAt.keepEarliest(key, try r.int())
         }
         for _ in 0..<(try r.count()) {
             let key = try CaseKey.decode(&r)

@@ -58,8 +58,7 @@ public struct Checkpoint: Sendable {
     static func digest(of config: PipelineConfig) -> UInt64 {
         var text = "zone=\(config.zone.identifier);"
         for s in config.sources { text += "source=\(s.name),\(s.format.rawValue),\(s.zone.identifier),\(s.hotline);" }
-        var bytes = Array(text.utf8)
-        return bytes.withUnsafeMutableBytes { Fingerprint.hash(UnsafeRawBufferPointer($0)) }
+        return Fingerprint.hash(text.utf8)
     }
 
     public func encoded() -> [UInt8] {

@@ -1,4 +1,3 @@
-import Foundation
 
 /// Streaming gzip decoder over zlib: multi-member files, bounded memory, damage recovery,
 /// and files still being written.
@@ -16,7 +15,7 @@ import Foundation
 ///   writer died and a new member starts where the old one stopped, zlib rejects the mix and
 ///   the decoder resyncs at the new header.
 public final class GzipDecoder: ByteDecoder {
-    enum State: Equatable {
+    enum State {
         case boundary
         case inMember
         /// Looking for a member header at or after this offset.

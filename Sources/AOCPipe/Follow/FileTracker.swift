@@ -32,7 +32,6 @@ final class FileTracker {
     var uncarriedSince: [Fingerprint: Date] = [:]
     static let forgetCompleteAfter: TimeInterval = 600
     var events: [String] = []
-    var truncations = 0
 
     init(config: PipelineConfig, positions: [Checkpoint.FilePosition]) {
         self.config = config

@@ -94,7 +94,7 @@ public struct BatchRunner: Sendable {
                         continue
                     }
                     let result = try processor.process(path: item.path, source: sources[item.source],
-                                                       aggregate: PartialAggregate(reportZone: zone), progress: counter)
+                                                       reportZone: zone, progress: counter)
                     try committed.withLock { (state: inout Committed) throws in
                         state.checkpoint.aggregate.merge(result.aggregate)
                         state.checkpoint.sources[item.source] += result.stats

@@ -22,17 +22,18 @@ public struct FileProcessor: Sendable {
 
     public init(maxLineBytes: Int = 65_536) { self.maxLineBytes = maxLineBytes }
 
-    /// Processes `path` for `source`, adding to `aggregate`. `progress` counts bytes consumed.
-    public func process(path: String, source: PipelineConfig.Source, aggregate: PartialAggregate,
+    /// Processes `path` for `source` into a fresh aggregate of the report zone's windows.
+    /// `progress` counts bytes consumed.
+    public func process(path: String, source: PipelineConfig.Source, reportZone: Zone,
                         progress: ProgressCounter? = nil) throws(InputError) -> FileResult {
         switch source.format {
         case .asteriskCDR:
             return try run(path: path, source: source.name, progress: progress,
                            worker: SourceWorker(parser: AsteriskCDRParser(hotline: source.hotline, sourceZone: source.zone),
-                                                aggregate: aggregate, source: source.name, file: path))
+                                                aggregate: PartialAggregate(reportZone: reportZone), source: source.name, file: path))
         case .freezeJSONL:
             return try run(path: path, source: source.name, progress: progress,
-                           worker: SourceWorker(parser: FreezeJSONParser(), aggregate: aggregate, source: source.name, file: path))
+                           worker: SourceWorker(parser: FreezeJSONParser(), aggregate: PartialAggregate(reportZone: reportZone), source: source.name, file: path))
         }
     }
 
