@@ -11,20 +11,13 @@ public struct PartialAggregate: Sendable {
     public internal(set) var hourCounters: [Counters] = []
     var hourIndex: [Int: Int] = [:]
 
-    /// Earliest `reported` time (ms) of each case.
-    var reportedAt = CaseTable()
-    /// Every `frozen` event: case and time (ms); joined with `reportedAt` after all input.
-    var frozen: [FrozenEvent] = []
+    /// Every `reported` and `frozen` event, joined when a report is built.
+    var join = LatencyJoin()
     /// Latest event time seen (ms).
     public internal(set) var maxMillis = Int.min
 
     var cursor: Zone.Cursor
     var cachedLow = 1, cachedHigh = 0, cachedIndex = 0
-
-    struct FrozenEvent: Sendable {
-        var key: CaseKey
-        var millis: Int
-    }
 
     /// Follow: counts per minute of the last day, for the rolling windows (last 60 minutes,
     /// last 24 hours). Off in batch, where nothing rolls.
@@ -51,9 +44,9 @@ public struct PartialAggregate: Sendable {
         if event.millis > maxMillis { maxMillis = event.millis }
         switch event.kind {
         case .reported:
-            reportedAt.keepEarliest(event.caseKey, event.millis)
+            join.report(event.caseKey, event.millis)
         case .frozen:
-            frozen.append(FrozenEvent(key: event.caseKey, millis: event.millis))
+            join.freeze(event.caseKey, event.millis)
         default: break
         }
     }
@@ -81,11 +74,11 @@ public struct PartialAggregate: Sendable {
         return i
     }
 
-    /// A frozen event's latency (ms) from its case's earliest report, or nil when there is no
-    /// report at or before it (counted as `unmatched`).
-    func latency(of f: FrozenEvent) -> Int? {
-        guard let reported = reportedAt[f.key], reported <= f.millis else { return nil }
-        return f.millis - reported
+    /// The join, leaving an empty one in its place (the caller then holds the only copy).
+    mutating func takeJoin() -> LatencyJoin {
+        let taken = join
+        join = LatencyJoin()
+        return taken
     }
 
     /// Events counted in `c` (a window's records).
@@ -122,20 +115,17 @@ public struct PartialAggregate: Sendable {
         hourStarts = starts
         hourCounters = counters
         hourIndex = Dictionary(uniqueKeysWithValues: starts.enumerated().map { ($1, $0) })
-        reportedAt = reportedAt.filter { $0 >= cutoff * 1000 }
         // Frozen events go with their hour window: before the first hour kept.
-        let firstKept = (starts.min() ?? cutoff) * 1000
-        frozen.removeAll { $0.millis < firstKept }
+        join.expire(reportsBefore: cutoff * 1000, freezesBefore: (starts.min() ?? cutoff) * 1000)
         cachedLow = 1; cachedHigh = 0
     }
 
     /// Adds another worker's counts into this one.
-    public mutating func merge(_ other: PartialAggregate) {
+    public mutating func merge(_ other: consuming PartialAggregate) {
         for (k, start) in other.hourStarts.enumerated() {
             hourCounters[index(ofHourStarting: start)] += other.hourCounters[k]
         }
-        for (key, t) in other.reportedAt.entries { reportedAt.keepEarliest(key, t) }
-        frozen.append(contentsOf: other.frozen)
+        join.merge(other.takeJoin())
         maxMillis = max(maxMillis, other.maxMillis)
         cachedLow = 1; cachedHigh = 0
         guard tracksMinutes else { return }

@@ -64,7 +64,7 @@ public struct Report: Sendable {
 
     /// Builds the windows from merged counts: hours as counted, days as the sum of the hours
     /// that start on each local date, the latency join done once over all input.
-    public init(pipeline: String, zone: Zone, aggregate: PartialAggregate, input: InputStats,
+    public init(pipeline: String, zone: Zone, aggregate: consuming PartialAggregate, input: InputStats,
                 sources: [(name: String, stats: InputStats)], slaMillis: Int, latenessMillis: Int) {
         self.pipeline = pipeline
         self.zone = zone
@@ -72,20 +72,14 @@ public struct Report: Sendable {
         self.sources = sources
         var cursor = Zone.Cursor(zone: zone)
 
-        // Latency join: each frozen event against its case's earliest report.
-        var hourLatencies: [Int: [Int]] = [:]
-        for f in aggregate.frozen {
-            guard let latency = aggregate.latency(of: f) else {
-                self.input.unmatched += 1
-                continue
-            }
-            let second = CivilTime.floorDiv(f.millis, 1000)
-            let offset = cursor.offset(utc: second)
-            let local = second + offset
-            hourLatencies[local - CivilTime.floorMod(local, 3600) - offset, default: []].append(latency)
-        }
-
         let watermark = aggregate.maxMillis == Int.min ? nil : CivilTime.floorDiv(aggregate.maxMillis, 1000)
+
+        // Latency join: each frozen event against its case's earliest report. The join is
+        // taken out of the aggregate and consumed: when the caller hands over its only copy
+        // (batch), the join works in place in the memory that held the events.
+        let joined = aggregate.takeJoin().joined()
+        self.input.unmatched += joined.unmatched
+
         self.watermark = watermark
         let finalBefore = watermark.map { $0 - latenessMillis / 1000 } ?? Int.min
 
@@ -96,8 +90,8 @@ public struct Report: Sendable {
         for k in order {
             let start = aggregate.hourStarts[k]
             let offset = cursor.offset(utc: start)
-            var latencies = hourLatencies[start] ?? []
             let end = start + 3600
+            var latencies = joined.latencies(from: start * 1000, to: end * 1000)
             hours.append(WindowReport(start: start, end: end, startOffset: offset, endOffset: cursor.offset(utc: end), counters: aggregate.hourCounters[k],
                                       freeze: FreezeStats(latencies: &latencies, slaMillis: slaMillis),
                                       isFinal: end <= finalBefore))
@@ -108,22 +102,19 @@ public struct Report: Sendable {
         // Days: local dates, from the first local midnight to the next (23 or 25 h under DST).
         // Every date from the first to the last is a window: a day without records is a zero.
         var days: [WindowReport] = []
-        var all: [Int] = []
         var totals = Counters()
         var i = 0
         if let firstDay = dayOf.first?.day, let lastDay = dayOf.last?.day {
             for day in firstDay...lastDay {
                 var counters = Counters()
-                var latencies: [Int] = []
                 while i < dayOf.count && dayOf[i].day == day {
                     counters += hours[dayOf[i].hour].counters
-                    latencies += hourLatencies[hours[dayOf[i].hour].start] ?? []
                     i += 1
                 }
                 let start = zone.utc(local: day * 86_400)
                 let end = zone.utc(local: (day + 1) * 86_400)
+                var latencies = joined.latencies(from: start * 1000, to: end * 1000)
                 totals += counters
-                all += latencies
                 days.append(WindowReport(start: start, end: end, startOffset: cursor.offset(utc: start),
                                          endOffset: cursor.offset(utc: end), counters: counters,
                                          freeze: FreezeStats(latencies: &latencies, slaMillis: slaMillis),
@@ -133,6 +124,7 @@ public struct Report: Sendable {
         self.days = days
         let first = days.first?.start ?? 0
         let last = days.last?.end ?? first
+        var all = joined.latencies(from: first * 1000, to: last * 1000)
         self.totals = WindowReport(start: first, end: last, startOffset: cursor.offset(utc: first), endOffset: cursor.offset(utc: last),
                                    counters: totals, freeze: FreezeStats(latencies: &all, slaMillis: slaMillis),
                                    isFinal: days.allSatisfy(\.isFinal))
@@ -140,10 +132,7 @@ public struct Report: Sendable {
             let minute = CivilTime.floorDiv(watermark, 60)
             func rollingWindow(minutes: Int) -> WindowReport {
                 let start = (minute - minutes + 1) * 60, end = (minute + 1) * 60
-                var latencies: [Int] = []
-                for f in aggregate.frozen where f.millis >= start * 1000 && f.millis < end * 1000 {
-                    if let l = aggregate.latency(of: f) { latencies.append(l) }
-                }
+                var latencies = joined.latencies(from: start * 1000, to: end * 1000)
                 return WindowReport(start: start, end: end, startOffset: cursor.offset(utc: start),
                                     endOffset: cursor.offset(utc: end),
                                     counters: aggregate.counters(minutes: minute - minutes + 1, through: minute),

@@ -137,9 +137,10 @@ extension PartialAggregate {
         w.int(hourStarts.count)
         for (start, c) in zip(hourStarts, hourCounters) { w.int(start); c.encode(&w) }
         // Sorted, so the same state always encodes to the same bytes.
-        let reported = reportedAt.entries.sorted { ($0.value, $0.key) < ($1.value, $1.key) }
+        let reported = join.reportEntries().sorted { ($0.millis, $0.key) < ($1.millis, $1.key) }
         w.int(reported.count)
         for (key, t) in reported { key.encode(&w); w.int(t) }
+        let frozen = join.freezeEntries().sorted { ($0.millis, $0.key) < ($1.millis, $1.key) }
         w.int(frozen.count)
         for f in frozen { f.key.encode(&w); w.int(f.millis) }
         w.int(maxMillis)
@@ -157,11 +158,12 @@ extension PartialAggregate {
         for _ in 0..<(try r.count()) {
             let key = try CaseKey.decode(&r)
             guard !key.isEmpty else { throw ByteReader.Truncated() }
-            a.reportedAt.keepEarliest(key, try r.int())
+            a.join.report(key, try r.int())
         }
         for _ in 0..<(try r.count()) {
             let key = try CaseKey.decode(&r)
-            a.frozen.append(FrozenEvent(key: key, millis: try r.int()))
+            guard !key.isEmpty else { throw ByteReader.Truncated() }
+            a.join.freeze(key, try r.int())
         }
         a.maxMillis = try r.int()
         for _ in 0..<(try r.count()) {

@@ -25,6 +25,11 @@ public struct CaseKey: Hashable, Comparable, Sendable {
         (w0, w1, w2, w3) = words
     }
 
+    init(words: (UInt64, UInt64, UInt64, UInt64), length: UInt32) {
+        (w0, w1, w2, w3) = words
+        self.length = length
+    }
+
     public init(_ string: String) {
         var s = string
         self = s.withUTF8 { CaseKey(UnsafeRawBufferPointer($0)) }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Parses freeze events, one JSON object per line (FORMATS.md section 2), in place.
 ///
 /// Reads `ts`, `event` and `case`; any other member is skipped whatever its type. Field order
@@ -12,9 +18,6 @@ public struct FreezeJSONParser: LineParser {
         var present = false
     }
 
-    static let keyTS = Array("ts".utf8)
-    static let keyEvent = Array("event".utf8)
-    static let keyCase = Array("case".utf8)
 
     public mutating func parse(_ line: UnsafeRawBufferPointer) -> ParseOutcome {
         var s = JSONScanner(line)
@@ -69,36 +72,41 @@ public struct FreezeJSONParser: LineParser {
         return .event(Event(kind: kind, millis: millis, caseKey: key))
     }
 
-    /// 1 for `ts`, 2 for `event`, 3 for `case`, 0 for any other key.
+    /// 1 for `ts`, 2 for `event`, 3 for `case`, 0 for any other key. The three names differ in
+    /// length, so one length test and one comparison decide.
     @inline(__always)
     static func field(_ line: UnsafeRawBufferPointer, _ key: StringSlice) -> Int {
-        withContent(line, key) { k in
-            if equal(k, keyTS) { return 1 }
-            if equal(k, keyEvent) { return 2 }
-            if equal(k, keyCase) { return 3 }
-            return 0
-        }
-    }
-
-    static let eventNames: [(name: [UInt8], kind: Event.Kind)] = [
-        (Array("frozen".utf8), .frozen), (Array("reported".utf8), .reported),
-        (Array("freeze_requested".utf8), .freezeRequested), (Array("freeze_failed".utf8), .freezeFailed),
-    ]
-
-    static func eventKind(_ p: UnsafeRawBufferPointer) -> Event.Kind? {
-        for entry in eventNames where equal(p, entry.name) { return entry.kind }
-        return nil
+        if key.escaped { return withContent(line, key) { fieldOfName($0) } }
+        return fieldOfName(UnsafeRawBufferPointer(rebasing: line[key.start..<key.end]))
     }
 
     @inline(__always)
-    static func equal(_ p: UnsafeRawBufferPointer, _ target: [UInt8]) -> Bool {
-        guard p.count == target.count else { return false }
-        var k = 0
-        while k < p.count {
-            if p[k] != target[k] { return false }
-            k += 1
+    static func fieldOfName(_ k: UnsafeRawBufferPointer) -> Int {
+        switch k.count {
+        case 2: return equal(k, "ts") ? 1 : 0
+        case 5: return equal(k, "event") ? 2 : 0
+        case 4: return equal(k, "case") ? 3 : 0
+        default: return 0
         }
-        return true
+    }
+
+    /// The event names differ in length too.
+    @inline(__always)
+    static func eventKind(_ p: UnsafeRawBufferPointer) -> Event.Kind? {
+        switch p.count {
+        case 6: return equal(p, "frozen") ? .frozen : nil
+        case 8: return equal(p, "reported") ? .reported : nil
+        case 16: return equal(p, "freeze_requested") ? .freezeRequested : nil
+        case 13: return equal(p, "freeze_failed") ? .freezeFailed : nil
+        default: return nil
+        }
+    }
+
+    /// Byte equality with a literal (a `StaticString`: no lazy global, no allocation).
+    @inline(__always)
+    static func equal(_ p: UnsafeRawBufferPointer, _ target: StaticString) -> Bool {
+        guard p.count == target.utf8CodeUnitCount else { return false }
+        return p.count == 0 || memcmp(p.baseAddress!, target.utf8Start, p.count) == 0
     }
 
     /// Calls `body` with the decoded content of a string: in place when it has no escapes,
@@ -137,12 +145,24 @@ struct JSONScanner {
     }
 
     /// Scans a string starting at its opening quote; leaves `i` after the closing quote.
+    ///
+    /// Eight bytes at a time while they hold no quote, backslash or control byte (SWAR: the
+    /// classic "has a zero byte" and "has a byte below n" tests on one 64-bit word); byte by
+    /// byte from the first such byte on.
     @inline(__always)
     mutating func scanString() -> FreezeJSONParser.StringSlice? {
         var s = FreezeJSONParser.StringSlice()
         s.present = true
         i += 1
         s.start = i
+        let base = p.baseAddress!
+        while i + 8 <= p.count {
+            let w = UInt64(littleEndian: (base + i).loadUnaligned(as: UInt64.self))
+            let special = Self.specialBytes(w)
+            if special == 0 { i += 8; continue }
+            i += special.trailingZeroBitCount >> 3
+            break
+        }
         while i < p.count {
             let c = p[i]
             if c == UInt8(ascii: "\"") {
@@ -167,8 +187,29 @@ struct JSONScanner {
             }
             if c < 0x20 { return nil }
             i += 1
+            // Back to whole words after an escape or an ordinary byte.
+            while i + 8 <= p.count {
+                let w = UInt64(littleEndian: (base + i).loadUnaligned(as: UInt64.self))
+                let special = Self.specialBytes(w)
+                if special == 0 { i += 8; continue }
+                i += special.trailingZeroBitCount >> 3
+                break
+            }
         }
         return nil
+    }
+
+    /// A word with the high bit set in (at least) the lowest byte of `w` that is `"`, `\\` or
+    /// below 0x20, and zero when there is none. Bits above the first such byte may be spurious
+    /// (borrows), so only the lowest set bit is meaningful.
+    @inline(__always)
+    static func specialBytes(_ w: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
+        let zeroQuote = (quote &- ones) & ~quote
+        let zeroBackslash = (backslash &- ones) & ~backslash
+        let control = (w &- ones &* 0x20) & ~w
+        return (zeroQuote | zeroBackslash | control) & highs
     }
 
     /// Skips any JSON value (string, number, literal, object, array).

@@ -93,10 +93,10 @@ public struct BatchRunner: Sendable {
                         committed.withLock { $0.resumed += 1 }
                         continue
                     }
-                    let result = try processor.process(path: item.path, source: sources[item.source],
+                    var result = try processor.process(path: item.path, source: sources[item.source],
                                                        reportZone: zone, progress: counter)
                     try committed.withLock { (state: inout Committed) throws in
-                        state.checkpoint.aggregate.merge(result.aggregate)
+                        state.checkpoint.aggregate.merge(result.takeAggregate())
                         state.checkpoint.sources[item.source] += result.stats
                         state.checkpoint.files.append(Checkpoint.FilePosition(
                             source: item.source, path: item.path, fingerprint: fingerprint,
@@ -113,7 +113,13 @@ public struct BatchRunner: Sendable {
             }
         }
         bar?.stop()
-        var state = committed.withLock { $0 }
+        // Taken out of the mutex (not copied), so the report's latency join owns the
+        // aggregate's buffers and sorts them in place.
+        var state = committed.withLock { s in
+            let taken = s
+            s = Committed(checkpoint: Checkpoint(config: config))
+            return taken
+        }
         if !state.errors.isEmpty { throw Failure(errors: state.errors) }
         if let checkpointPath { try state.checkpoint.save(to: checkpointPath) }
 
@@ -121,7 +127,9 @@ public struct BatchRunner: Sendable {
         for i in perSource.indices { perSource[i].damage.sort { ($0.path, $0.offset) < ($1.path, $1.offset) } }
         var total = InputStats()
         for s in perSource { total += s }
-        let report = Report(pipeline: config.name, zone: zone, aggregate: state.checkpoint.aggregate, input: total,
+        let aggregate = state.checkpoint.aggregate
+        state.checkpoint.aggregate = PartialAggregate(reportZone: zone)
+        let report = Report(pipeline: config.name, zone: zone, aggregate: consume aggregate, input: total,
                             sources: zip(sources, perSource).map { ($0.name, $1) },
                             slaMillis: config.slaMillis, latenessMillis: config.latenessMillis)
         state.samples.sort { ($0.file, $0.offset) < ($1.file, $1.offset) }

@@ -6,6 +6,14 @@ public struct FileResult: Sendable {
     public var aggregate: PartialAggregate
     public var stats: InputStats
     public var samples: [QuarantineSample]
+
+    /// The aggregate, leaving an empty one: the caller then holds its only copy, which merges
+    /// by moving its memory rather than copying it.
+    public mutating func takeAggregate() -> PartialAggregate {
+        let taken = aggregate
+        aggregate = PartialAggregate(reportZone: aggregate.cursor.zone, tracksMinutes: aggregate.tracksMinutes)
+        return taken
+    }
 }
 
 /// Reads, decodes, frames and parses one file.

@@ -1,0 +1,249 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One report or freeze of the latency join: a packed case id and an event time (ms).
+struct JoinRecord: Sendable {
+    var key: UInt64
+    var millis: Int
+
+    @inline(__always)
+    static func < (a: JoinRecord, b: JoinRecord) -> Bool {
+        a.key < b.key || (a.key == b.key && a.millis < b.millis)
+    }
+}
+
+/// An append-only array of `JoinRecord`s with value semantics (copy on write).
+///
+/// One block of pages of its own (`PageBlock`), grown and shrunk by remapping: growing a
+/// 20 MB array never needs 60 MB the way a Swift `Array` does (new buffer of twice the size,
+/// then copy), and pages given up while merging go back to the system at once. Sorting is in
+/// place too.
+struct JoinRecords: Sendable {
+    private final class Storage: @unchecked Sendable {
+        var base: UnsafeMutablePointer<JoinRecord>?
+        var count = 0
+        var capacity = 0
+
+        deinit { if let base { PageBlock.free(base, bytes: capacity * MemoryLayout<JoinRecord>.stride) } }
+
+        func reserve(_ minimum: Int) {
+            guard minimum > capacity else { return }
+            var c = capacity == 0 ? 1024 : capacity * 2
+            while c < minimum { c *= 2 }
+            resize(to: c)
+        }
+
+        /// Drops the records from `newCount` on and gives back the memory they used.
+        func shrink(to newCount: Int) {
+            count = min(count, newCount)
+            if capacity - count >= 65_536 { resize(to: max(count, 1024)) }
+        }
+
+        private func resize(to newCapacity: Int) {
+            let stride = MemoryLayout<JoinRecord>.stride
+            let p = PageBlock.resize(base, from: capacity * stride, to: newCapacity * stride)
+            base = p.assumingMemoryBound(to: JoinRecord.self)
+            capacity = newCapacity
+        }
+
+        func copy() -> Storage {
+            let s = Storage()
+            s.reserve(count)
+            if count > 0 { s.base!.update(from: base!, count: count) }
+            s.count = count
+            return s
+        }
+    }
+
+    private var storage = Storage()
+
+    var count: Int { storage.count }
+    var isEmpty: Bool { storage.count == 0 }
+
+    private mutating func unique() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        return storage
+    }
+
+    @inline(__always)
+    mutating func append(_ r: JoinRecord) {
+        let s = unique()
+        if s.count == s.capacity { s.reserve(s.count + 1) }
+        s.base![s.count] = r
+        s.count += 1
+    }
+
+    /// Moves `other`'s records here, each key passed through `transform` (nil: returned
+    /// instead). When `other` is the only holder of its records, it gives them up a block at a
+    /// time and shrinks as it goes, so the move needs little more memory than the records.
+    mutating func moveAppend(from other: inout JoinRecords, transform: (UInt64) -> UInt64?) -> [JoinRecord] {
+        var rejected: [JoinRecord] = []
+        let s = unique()
+        let shrinking = isKnownUniquelyReferenced(&other.storage)
+        let source = other.storage
+        s.reserve(s.count + source.count)
+        var end = source.count
+        while end > 0 {
+            let begin = shrinking ? max(0, end - 65_536) : 0
+            for i in begin..<end {
+                let r = source.base![i]
+                if let k = transform(r.key) {
+                    s.base![s.count] = JoinRecord(key: k, millis: r.millis)
+                    s.count += 1
+                } else {
+                    rejected.append(r)
+                }
+            }
+            end = begin
+            if shrinking { source.shrink(to: end) }
+        }
+        other = JoinRecords()
+        return rejected
+    }
+
+    func forEach(_ body: (JoinRecord) -> Void) {
+        guard let base = storage.base else { return }
+        for i in 0..<storage.count { body(base[i]) }
+    }
+
+    /// Keeps the records for which `keep` holds, in order.
+    mutating func removeAll(where drop: (JoinRecord) -> Bool) {
+        let s = unique()
+        guard let base = s.base else { return }
+        var kept = 0
+        for i in 0..<s.count where !drop(base[i]) {
+            base[kept] = base[i]
+            kept += 1
+        }
+        s.count = kept
+    }
+
+    /// Sorts by key, then time, in place; calls `body` with the sorted records.
+    mutating func sorted<R>(_ body: (UnsafeBufferPointer<JoinRecord>) -> R) -> R {
+        withMutableRecords { records in
+            if let base = records.baseAddress {
+                Self.introsort(base, 0, records.count - 1, depth: 2 * (Int.bitWidth - records.count.leadingZeroBitCount))
+            }
+            return body(UnsafeBufferPointer(records))
+        }
+    }
+
+    /// The records, to rewrite in place.
+    mutating func withMutableRecords<R>(_ body: (UnsafeMutableBufferPointer<JoinRecord>) -> R) -> R {
+        let s = unique()
+        return body(UnsafeMutableBufferPointer(start: s.base, count: s.count))
+    }
+
+    /// The records, to read.
+    func withRecords<R>(_ body: (UnsafeBufferPointer<JoinRecord>) -> R) -> R {
+        body(UnsafeBufferPointer(start: storage.base, count: storage.count))
+    }
+
+    /// Quicksort (median of three) over `a[lo...hi]`, heapsort past `depth`, insertion sort for
+    /// short runs: in place, no allocation. Logs are nearly sorted by case id, which the median
+    /// of three handles well.
+    private static func introsort(_ a: UnsafeMutablePointer<JoinRecord>, _ lo: Int, _ hi: Int, depth: Int) {
+        var lo = lo, hi = hi, depth = depth
+        while hi - lo > 16 {
+            if depth == 0 { heapsort(a + lo, hi - lo + 1); return }
+            depth -= 1
+            let mid = lo + (hi - lo) / 2
+            if a[mid] < a[lo] { swap(a, mid, lo) }
+            if a[hi] < a[lo] { swap(a, hi, lo) }
+            if a[hi] < a[mid] { swap(a, hi, mid) }
+            let pivot = a[mid]
+            var i = lo, j = hi
+            while i <= j {
+                while a[i] < pivot { i += 1 }
+                while pivot < a[j] { j -= 1 }
+                if i <= j { swap(a, i, j); i += 1; j -= 1 }
+            }
+            // Recurse into the smaller side, loop on the larger: stack depth stays logarithmic.
+            if j - lo < hi - i {
+                introsort(a, lo, j, depth: depth)
+                lo = i
+            } else {
+                introsort(a, i, hi, depth: depth)
+                hi = j
+            }
+        }
+        if hi > lo { insertionSort(a, lo, hi) }
+    }
+
+    @inline(__always)
+    private static func swap(_ a: UnsafeMutablePointer<JoinRecord>, _ i: Int, _ j: Int) {
+        let t = a[i]; a[i] = a[j]; a[j] = t
+    }
+
+    private static func insertionSort(_ a: UnsafeMutablePointer<JoinRecord>, _ lo: Int, _ hi: Int) {
+        guard lo < hi else { return }
+        for i in (lo + 1)...hi {
+            let x = a[i]
+            var j = i - 1
+            while j >= lo && x < a[j] { a[j + 1] = a[j]; j -= 1 }
+            a[j + 1] = x
+        }
+    }
+
+    private static func heapsort(_ a: UnsafeMutablePointer<JoinRecord>, _ n: Int) {
+        func siftDown(_ start: Int, _ end: Int) {
+            var root = start
+            while 2 * root + 1 < end {
+                var child = 2 * root + 1
+                if child + 1 < end && a[child] < a[child + 1] { child += 1 }
+                guard a[root] < a[child] else { return }
+                swap(a, root, child)
+                root = child
+            }
+        }
+        var start = n / 2 - 1
+        while start >= 0 { siftDown(start, n); start -= 1 }
+        var end = n - 1
+        while end > 0 { swap(a, 0, end); siftDown(0, end); end -= 1 }
+    }
+}
+
+/// Memory in whole pages straight from the kernel (`mmap`), resized with `mremap`: pages are
+/// moved, never copied, and what is given up is returned at once. Elsewhere than Linux,
+/// `realloc`.
+enum PageBlock {
+    static func resize(_ old: UnsafeMutableRawPointer?, from oldBytes: Int, to newBytes: Int) -> UnsafeMutableRawPointer {
+        #if os(Linux)
+        let oldSize = rounded(oldBytes), newSize = rounded(newBytes)
+        let p: UnsafeMutableRawPointer?
+        if let old {
+            if oldSize == newSize { return old }
+            p = mremap(old, oldSize, newSize, 1 /* MREMAP_MAYMOVE */)
+        } else {
+            p = mmap(nil, newSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        }
+        guard let p, p != MAP_FAILED else { fatalError("out of memory: cannot map \(newSize) bytes") }
+        return p
+        #else
+        guard let p = realloc(old, newBytes) else { fatalError("out of memory: cannot allocate \(newBytes) bytes") }
+        return p
+        #endif
+    }
+
+    static func free(_ p: UnsafeMutableRawPointer, bytes: Int) {
+        #if os(Linux)
+        munmap(p, rounded(bytes))
+        #else
+        Darwin.free(p)
+        #endif
+    }
+
+    #if os(Linux)
+    static func rounded(_ bytes: Int) -> Int { (max(bytes, 1) + 4095) & ~4095 }
+    #endif
+}
+
+#if os(Linux)
+/// glibc's `mremap` is variadic in C (a fifth argument only with `MREMAP_FIXED`, never passed
+/// here), so Swift does not import it; this is its four-argument form.
+@_silgen_name("mremap")
+private func mremap(_ old: UnsafeMutableRawPointer, _ oldSize: Int, _ newSize: Int, _ flags: Int32) -> UnsafeMutableRawPointer?
+#endif

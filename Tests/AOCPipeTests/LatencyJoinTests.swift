@@ -1,0 +1,133 @@
+import Testing
+@testable import AOCPipe
+
+@Suite struct LatencyJoinTests {
+    @Test(arguments: ["AOC-20231101-000001", "AOC-20231101-000000", "0", "007", "no digits at all", "",
+                      "12345678901234567", "x1y2z3", "ก-00042", "A\u{0}9", "99999999999999999"])
+    func packedIdsUnpackToThemselves(_ id: String) {
+        var shapes = CaseShapes()
+        let packed = shapes.pack(CaseKey(id)) ?? 0
+        #expect(packed != 0)
+        #expect(shapes.unpack(packed) == CaseKey(id))
+    }
+
+    @Test func idsThatCannotPackSayNo() {
+        var shapes = CaseShapes()
+        #expect(shapes.pack(CaseKey("123456789012345678")) == nil)            // 18 digits
+        #expect(shapes.pack(CaseKey(String(repeating: "A", count: 33))) == nil) // hashed by CaseKey
+        func shape(_ i: Int) -> String {
+            String(UnicodeScalar(UInt8(65 + i / 26))) + String(UnicodeScalar(UInt8(97 + i % 26))) + "-1"
+        }
+        for i in 0..<CaseShapes.maxShapes { #expect(shapes.pack(CaseKey(shape(i))) != nil) }
+        #expect(shapes.pack(CaseKey(shape(CaseShapes.maxShapes))) == nil)
+        #expect(shapes.pack(CaseKey("Aa-2")) != nil)  // a known shape still packs
+    }
+
+    @Test func differentIdsPackDifferently() {
+        var shapes = CaseShapes()
+        // Same digits, different places or counts; same shape, different numbers.
+        let ids = ["A-1-23", "A-12-3", "A-123", "A-0123", "B-123", "A-124", "A-1-24", "1A", "01A", "A1"]
+        let packed = ids.map { shapes.pack(CaseKey($0)) }
+        #expect(Set(packed.compactMap { $0 }).count == ids.count)
+    }
+
+    /// Reference: a dictionary of earliest reports, joined per freeze.
+    static func reference(_ reports: [(String, Int)], _ freezes: [(String, Int)]) -> [Int: [Int?]] {
+        var earliest: [String: Int] = [:]
+        for (id, t) in reports { earliest[id] = min(earliest[id] ?? t, t) }
+        var out: [Int: [Int?]] = [:]
+        for (id, t) in freezes {
+            let l: Int? = earliest[id].flatMap { $0 <= t ? t - $0 : nil }
+            out[t, default: []].append(l)
+        }
+        return out.mapValues { $0.sorted { ($0 ?? -1) < ($1 ?? -1) } }
+    }
+
+    /// What the join gives, as the reference does: latencies by freeze time, and unmatched.
+    static func joined(_ join: inout LatencyJoin) -> [Int: [Int?]] {
+        let j = join.joined()
+        var out: [Int: [Int?]] = [:]
+        var unmatched = 0
+        j.records.withRecords { r in
+            var previous: UInt64 = 0
+            for x in r {
+                #expect(x.key >= previous)  // in time order
+                previous = x.key
+                let t = Int(Int64(bitPattern: x.key ^ (1 << 63)))
+                out[t, default: []].append(x.millis >= 0 ? x.millis : nil)
+                if x.millis < 0 { unmatched += 1 }
+            }
+        }
+        #expect(unmatched == j.unmatched)
+        return out.mapValues { $0.sorted { ($0 ?? -1) < ($1 ?? -1) } }
+    }
+
+    @Test(arguments: [1, 2, 7])
+    func joinAgreesWithADictionaryAcrossMerges(parts: Int) {
+        var rng = SeededRandom(seed: UInt64(parts))
+        // Packable ids of a few shapes, more than 127 shapes (some go wide), 18-digit and
+        // long ids (always wide); duplicated reports, freezes before reports, freezes without.
+        func id() -> String {
+            switch rng.below(10) {
+            case 0: return "S\(rng.below(300))-" + "\(rng.below(50))"  // many shapes
+            case 1: return "123456789012345678-\(rng.below(40))"
+            case 2: return String(repeating: "L", count: 40) + "\(rng.below(40))"
+            default: return "AOC-2023110\(rng.below(9))-\(String(rng.below(1000) + 1000).dropFirst())"
+            }
+        }
+        var reports: [(String, Int)] = [], freezes: [(String, Int)] = []
+        var joins = Array(repeating: LatencyJoin(), count: parts)
+        for _ in 0..<20_000 {
+            let part = rng.below(parts), key = id(), t = rng.below(10_000_000)
+            if rng.below(2) == 0 {
+                reports.append((key, t)); joins[part].report(CaseKey(key), t)
+            } else {
+                freezes.append((key, t)); joins[part].freeze(CaseKey(key), t)
+            }
+        }
+        var all = joins[0]
+        for j in joins.dropFirst() { all.merge(j) }
+        #expect(all.reportCount <= reports.count)
+        #expect(all.freezeCount == freezes.count)
+        let copy = all
+        #expect(Self.joined(&all) == Self.reference(reports, freezes))
+        // Sorting in place left the copy alone, and joining again gives the same.
+        var again = copy
+        #expect(Self.joined(&again) == Self.reference(reports, freezes))
+
+        // Expiry forgets the cases first reported before the cutoff, and earlier freezes.
+        all.expire(reportsBefore: 4_000_000, freezesBefore: 6_000_000)
+        var earliest: [String: Int] = [:]
+        for (id, t) in reports { earliest[id] = min(earliest[id] ?? t, t) }
+        #expect(Self.joined(&all) == Self.reference(reports.filter { earliest[$0.0]! >= 4_000_000 }, freezes.filter { $0.1 >= 6_000_000 }))
+
+        // What a checkpoint keeps gives the same join back.
+        var restored = LatencyJoin()
+        for (k, t) in copy.reportEntries() { restored.report(k, t) }
+        for (k, t) in copy.freezeEntries() { restored.freeze(k, t) }
+        #expect(Self.joined(&restored) == Self.reference(reports, freezes))
+    }
+
+    @Test(arguments: [0, 1, 2, 17, 100, 5_000])
+    func sortingOrdersAnyInput(count: Int) {
+        var rng = SeededRandom(seed: 9)
+        for pattern in 0..<4 {
+            var records = JoinRecords()
+            var plain: [JoinRecord] = []
+            for i in 0..<count {
+                let key: UInt64
+                switch pattern {
+                case 0: key = UInt64(i)                        // sorted
+                case 1: key = UInt64(count - i)                // reversed
+                case 2: key = UInt64(rng.below(3))             // many equal keys
+                default: key = UInt64(rng.below(1 << 40))      // random
+                }
+                let r = JoinRecord(key: key, millis: rng.below(100))
+                records.append(r)
+                plain.append(r)
+            }
+            let sorted = records.sorted { Array($0).map { [$0.key, UInt64($0.millis)] } }
+            #expect(sorted == plain.sorted { $0 < $1 }.map { [$0.key, UInt64($0.millis)] })
+        }
+    }
+}
