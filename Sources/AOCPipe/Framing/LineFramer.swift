@@ -40,6 +40,14 @@ public struct LineFramer: ~Copyable {
 
     deinit { carry.deallocate() }
 
+    /// Forgets any partial line and goes on at decoded offset `offset` (a new run of whole
+    /// lines, as `ChunkAligner` hands them out). `lines` keeps counting.
+    public mutating func restart(at offset: Int) {
+        self.offset = offset
+        carryCount = 0
+        discarding = false
+    }
+
     public var hasPartialLine: Bool { carryCount > 0 || discarding }
 
     /// The decoded offset up to which every line has been delivered or reported: where to

@@ -65,7 +65,6 @@ public struct BatchRunner: Sendable {
 
         let sources = config.sources
         let zone = config.zone
-        let processor = self.processor
         let every = UInt64(max(config.checkpointEveryMillis, 1)) * 1_000_000
         let counter = ProgressCounter()
         let filesDone = ProgressCounter()
@@ -74,6 +73,10 @@ public struct BatchRunner: Sendable {
         let next = Atomic<Int>(0)
         let committed = Mutex(Committed(checkpoint: start))
         let workers = min(jobs, max(items.count, 1))
+        // Cores left over when there are fewer files than jobs parse inside each file.
+        var perFile = self.processor  // a copy: a run does not change the runner
+        perFile.parsers = max(1, jobs / workers)
+        let processor = perFile
         let work = items
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while true {

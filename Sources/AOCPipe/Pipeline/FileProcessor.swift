@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Synchronization
 
 /// What one file (or many, merged) contributed: counts per source, samples, damage.
@@ -18,17 +19,24 @@ public struct FileResult: Sendable {
 
 /// Reads, decodes, frames and parses one file.
 ///
-/// Decoding runs on `decodeQueue` while framing and parsing run on the calling thread, with
-/// `slots` buffers of `chunkSize` bytes in between: one big archive keeps two cores busy, and
-/// memory stays bounded whatever the file size.
+/// One thread decodes into `slots` buffers of `chunkSize` bytes, cutting them at line ends
+/// (`ChunkAligner`); `parsers` threads (the calling thread and `parsers - 1` more) take the
+/// buffers in any order, each framing and parsing into its own aggregate, merged at the end.
+/// One big archive keeps every core busy: the decoder at its speed, the parsers at theirs.
+/// Memory stays bounded whatever the file size.
 public struct FileProcessor: Sendable {
     public var chunkSize = 1 << 20
     public var slots = 4
     public var readSize = 256 * 1024
     public var maxLineBytes = 65_536
+    /// Parsing threads per file (at least 1).
+    public var parsers = 1
     let decodeQueue = DispatchQueue(label: "aocpipe.decode", qos: .userInitiated, attributes: .concurrent)
 
-    public init(maxLineBytes: Int = 65_536) { self.maxLineBytes = maxLineBytes }
+    public init(maxLineBytes: Int = 65_536, parsers: Int = 1) {
+        self.maxLineBytes = maxLineBytes
+        self.parsers = max(parsers, 1)
+    }
 
     /// Processes `path` for `source` into a fresh aggregate of the report zone's windows.
     /// `progress` counts bytes consumed.
@@ -36,59 +44,99 @@ public struct FileProcessor: Sendable {
                         progress: ProgressCounter? = nil) throws(InputError) -> FileResult {
         switch source.format {
         case .asteriskCDR:
-            return try run(path: path, source: source.name, progress: progress,
-                           worker: SourceWorker(parser: AsteriskCDRParser(hotline: source.hotline, sourceZone: source.zone),
-                                                aggregate: PartialAggregate(reportZone: reportZone), source: source.name, file: path))
+            let parser = AsteriskCDRParser(hotline: source.hotline, sourceZone: source.zone)
+            return try run(path: path, progress: progress) {
+                SourceWorker(parser: parser, aggregate: PartialAggregate(reportZone: reportZone), source: source.name, file: path)
+            }
         case .freezeJSONL:
-            return try run(path: path, source: source.name, progress: progress,
-                           worker: SourceWorker(parser: FreezeJSONParser(), aggregate: PartialAggregate(reportZone: reportZone), source: source.name, file: path))
+            return try run(path: path, progress: progress) {
+                SourceWorker(parser: FreezeJSONParser(), aggregate: PartialAggregate(reportZone: reportZone), source: source.name, file: path)
+            }
         }
     }
 
-    func run<P: LineParser>(path: String, source: String, progress: ProgressCounter?,
-                            worker: SourceWorker<P>) throws(InputError) -> FileResult {
-        var worker = worker
+    func run<P: LineParser>(path: String, progress: ProgressCounter?,
+                            worker makeWorker: @escaping @Sendable () -> SourceWorker<P>) throws(InputError) -> FileResult {
         let file = try InputFile(path: path)
         let decoder = try Decoding.decoder(for: file, readSize: readSize)
-        let ring = ChunkRing(slots: slots, chunkSize: chunkSize)
-        let job = DecodeJob(decoder: decoder, ring: ring, progress: progress)
+        let pool = ChunkPool(slots: max(slots, parsers + 1), chunkSize: chunkSize, carryRoom: maxLineBytes + 1)
+        let job = DecodeJob(decoder: decoder, pool: pool, aligner: ChunkAligner(maxLineBytes: maxLineBytes),
+                            parsers: parsers, progress: progress)
         decodeQueue.async { job.run() }
 
-        var framer = LineFramer(maxLineBytes: maxLineBytes)
-        var slot = 0
-        var failure: InputError?
-        while true {
-            ring.filled.wait()
-            let chunk = ring.chunks[slot]
-            framer.feed(UnsafeRawBufferPointer(rebasing: chunk.buffer[0..<chunk.count]), into: &worker)
-            if chunk.gap { framer.gap(into: &worker) }
-            let last = chunk.last
-            if last { failure = chunk.error }
-            ring.free.signal()
-            if last { break }
-            slot = (slot + 1) % ring.chunks.count
+        let results = Mutex<[ParseResult<P>]>([])
+        let maxLineBytes = self.maxLineBytes
+        let parse: @Sendable () -> Void = {
+            var worker = makeWorker()
+            var framer = LineFramer(maxLineBytes: maxLineBytes)
+            var failure: InputError?
+            while let slot = pool.takeFilled() {
+                let chunk = pool.chunks[slot]
+                for b in chunk.broken { worker.brokenLine(b.reason, offset: b.offset) }
+                framer.restart(at: chunk.startOffset)
+                framer.feed(UnsafeRawBufferPointer(rebasing: chunk.buffer[chunk.begin..<chunk.end]), into: &worker)
+                if chunk.endOfInput { framer.finish(into: &worker) }
+                if let e = chunk.error { failure = e }
+                pool.putFree(slot)
+            }
+            worker.stats.lines = framer.lines
+            let result = ParseResult(worker: worker, failure: failure)
+            results.withLock { $0.append(result) }
         }
+        let helpers = DispatchGroup()
+        for _ in 1..<parsers {
+            helpers.enter()
+            Thread.detachNewThread { parse(); helpers.leave() }
+        }
+        parse()
+        helpers.wait()
         job.finished.wait()
-        if let failure { throw failure }
-        framer.finish(into: &worker)
-        worker.stats.files = 1
-        worker.stats.lines = framer.lines
-        worker.stats.bytesDecoded = framer.offset
-        worker.stats.bytesRead = decoder.bytesConsumed
-        worker.stats.damage = decoder.damage
-        return FileResult(aggregate: worker.aggregate, stats: worker.stats, samples: worker.samples)
+
+        // Taken out (not copied), so each part's aggregate is held once and merges by moving.
+        var parts = results.withLock { r in
+            let taken = r
+            r = []
+            return taken
+        }
+        if let failure = parts.lazy.compactMap(\.failure).first { throw failure }
+        var merged = parts.removeLast().worker
+        while let part = parts.popLast() {
+            var w = part.worker
+            merged.aggregate.merge(w.takeAggregate())
+            merged.stats += w.stats
+            merged.samples += w.samples
+        }
+        merged.samples.sort { $0.offset < $1.offset }
+        if merged.samples.count > merged.maxSamples { merged.samples.removeLast(merged.samples.count - merged.maxSamples) }
+        merged.stats.lines += job.aligner.brokenLines
+        merged.stats.files = 1
+        merged.stats.bytesDecoded = job.aligner.offset
+        merged.stats.bytesRead = decoder.bytesConsumed
+        merged.stats.damage = decoder.damage
+        return FileResult(aggregate: merged.aggregate, stats: merged.stats, samples: merged.samples)
     }
 }
 
-/// Buffers handed from the decoding thread to the parsing thread, in order.
-final class ChunkRing: @unchecked Sendable {
-    /// One buffer and what the decoder left in it. Written by the decoder before `filled` is
-    /// signalled, read by the parser before `free` is signalled: the semaphores order access.
+/// What one parsing thread made of its share of a file.
+struct ParseResult<P: LineParser>: Sendable {
+    var worker: SourceWorker<P>
+    var failure: InputError?
+}
+
+/// Buffers between the decoding thread and the parsing threads. Each filled buffer holds whole
+/// lines (`ChunkAligner`), so any parser may take any buffer.
+final class ChunkPool: @unchecked Sendable {
+    /// One buffer and what the decoder left in it. Written by the decoder before it is queued
+    /// as filled, read by one parser before it is queued as free: the queues order access.
     final class Chunk: @unchecked Sendable {
         let buffer: UnsafeMutableRawBufferPointer
-        var count = 0
-        var gap = false
-        var last = false
+        /// The lines: `buffer[begin..<end]`, starting at decoded offset `startOffset`.
+        var begin = 0, end = 0
+        var startOffset = 0
+        /// Lines the aligner could not deliver (too long, cut by damage), to count as malformed.
+        var broken: [(reason: MalformedReason, offset: Int)] = []
+        /// The last buffer: its last line may lack a newline.
+        var endOfInput = false
         var error: InputError?
 
         init(size: Int) { buffer = .allocate(byteCount: size, alignment: 64) }
@@ -96,56 +144,197 @@ final class ChunkRing: @unchecked Sendable {
     }
 
     let chunks: [Chunk]
-    let free: DispatchSemaphore
-    let filled = DispatchSemaphore(value: 0)
+    private let free: Mutex<[Int]>
+    private let freeCount: DispatchSemaphore
+    /// Filled slots in decoding order; -1 tells one parser to stop.
+    private let filled = Mutex<[Int]>([])
+    private let filledCount = DispatchSemaphore(value: 0)
 
-    init(slots: Int, chunkSize: Int) {
-        chunks = (0..<max(slots, 2)).map { _ in Chunk(size: max(chunkSize, 1)) }
-        free = DispatchSemaphore(value: chunks.count)
+    /// Buffers of `chunkSize` bytes plus `carryRoom` for the partial line carried in front.
+    init(slots: Int, chunkSize: Int, carryRoom: Int) {
+        chunks = (0..<max(slots, 2)).map { _ in Chunk(size: max(chunkSize, 1) + carryRoom) }
+        free = Mutex(Array(chunks.indices))
+        freeCount = DispatchSemaphore(value: chunks.count)
+    }
+
+    func takeFree() -> Int {
+        freeCount.wait()
+        return free.withLock { $0.removeLast() }
+    }
+
+    func putFree(_ slot: Int) {
+        free.withLock { $0.append(slot) }
+        freeCount.signal()
+    }
+
+    /// Queues a filled slot, or -1 (stop) for one parser.
+    func putFilled(_ slot: Int) {
+        filled.withLock { $0.append(slot) }
+        filledCount.signal()
+    }
+
+    /// The next filled slot, or nil when told to stop.
+    func takeFilled() -> Int? {
+        filledCount.wait()
+        let slot = filled.withLock { $0.removeFirst() }
+        return slot < 0 ? nil : slot
     }
 }
 
-/// The decoding side of one file: fills ring slots until the decoder runs dry.
+/// Cuts the decoded stream into buffers of whole lines: the bytes after a buffer's last newline
+/// are carried to the front of the next. Does for the stream what `LineFramer` does for a line:
+/// a partial line longer than `maxLineBytes` is dropped up to its newline and reported once
+/// (`line_too_long`), one cut by damage is reported as `truncated`.
+struct ChunkAligner {
+    let maxLineBytes: Int
+    /// Decoded offset of the next byte to come.
+    private(set) var offset = 0
+    /// Bytes of the partial line to put in front of the next buffer.
+    private(set) var carryCount = 0
+    /// Inside a partial line known to be too long: drop bytes up to its newline.
+    private(set) var discarding = false
+    /// Decoded offset where the partial line starts.
+    private(set) var pendingOffset = 0
+    /// Lines reported broken (they count as lines read).
+    private(set) var brokenLines = 0
+
+    init(maxLineBytes: Int) { self.maxLineBytes = max(maxLineBytes, 1) }
+
+    /// Before decoding into `chunk`: puts the carried partial line (`carry`, in the previous
+    /// buffer) in front. Returns where new bytes go.
+    mutating func begin(_ chunk: ChunkPool.Chunk, carry: UnsafeRawBufferPointer) -> Int {
+        chunk.broken = []
+        chunk.begin = 0
+        chunk.endOfInput = false
+        chunk.error = nil
+        if carryCount > 0 { chunk.buffer.baseAddress!.copyMemory(from: carry.baseAddress!, byteCount: carryCount) }
+        chunk.startOffset = carryCount > 0 ? pendingOffset : offset
+        return carryCount
+    }
+
+    /// After `count` new bytes went into `chunk` behind the carried ones: sets the chunk's
+    /// lines and keeps the new partial line (returned: where it sits in `chunk`).
+    mutating func end(_ chunk: ChunkPool.Chunk, count: Int, gap: Bool) -> Range<Int> {
+        let base = chunk.buffer.baseAddress!
+        var start = carryCount  // first new byte
+        let total = carryCount + count
+        let newStart = offset
+        offset += count
+        if discarding {
+            // Skip to the end of the over-long line.
+            if let nl = memchr(base + start, 0x0A, total - start) {
+                let at = base.distance(to: UnsafeMutableRawPointer(nl))
+                report(.lineTooLong, chunk)
+                discarding = false
+                chunk.begin = at + 1
+                chunk.startOffset = newStart + (at + 1 - start)
+                start = at + 1
+            } else {
+                chunk.begin = total
+                chunk.end = total
+                if gap { report(.lineTooLong, chunk); discarding = false }
+                return total..<total
+            }
+        }
+        // Whole lines up to the last newline; the rest is the new partial line.
+        var linesEnd = total
+        while linesEnd > chunk.begin && base.load(fromByteOffset: linesEnd - 1, as: UInt8.self) != 0x0A { linesEnd -= 1 }
+        chunk.end = linesEnd
+        let tail = total - linesEnd
+        if tail == 0 {
+            carryCount = 0
+        } else {
+            pendingOffset = chunk.startOffset + (linesEnd - chunk.begin)
+            if tail > maxLineBytes + 1 {
+                discarding = true
+                carryCount = 0
+            } else {
+                carryCount = tail
+            }
+        }
+        if gap {
+            if discarding { report(.lineTooLong, chunk) } else if carryCount > 0 { report(.truncated, chunk) }
+            discarding = false
+            carryCount = 0
+        }
+        return linesEnd..<(linesEnd + carryCount)
+    }
+
+    /// End of input: the carried partial line is the last line.
+    mutating func finish(_ chunk: ChunkPool.Chunk) {
+        chunk.begin = 0
+        chunk.end = carryCount
+        chunk.endOfInput = true
+        if discarding { report(.lineTooLong, chunk) }
+        discarding = false
+        carryCount = 0
+    }
+
+    private mutating func report(_ reason: MalformedReason, _ chunk: ChunkPool.Chunk) {
+        chunk.broken.append((reason, pendingOffset))
+        brokenLines += 1
+    }
+}
+
+/// The decoding side of one file: fills pool buffers until the decoder runs dry.
 final class DecodeJob: @unchecked Sendable {
     let decoder: any ByteDecoder  // used only by `run`, on the decode queue
-    let ring: ChunkRing
+    let pool: ChunkPool
+    /// Read by the parsing side only after `finished`.
+    private(set) var aligner: ChunkAligner
+    let parsers: Int
     let progress: ProgressCounter?
     let finished = DispatchSemaphore(value: 0)
 
-    init(decoder: any ByteDecoder, ring: ChunkRing, progress: ProgressCounter?) {
+    init(decoder: any ByteDecoder, pool: ChunkPool, aligner: ChunkAligner, parsers: Int, progress: ProgressCounter?) {
         self.decoder = decoder
-        self.ring = ring
+        self.pool = pool
+        self.aligner = aligner
+        self.parsers = parsers
         self.progress = progress
     }
 
     func run() {
-        var slot = 0
         var consumed = 0
+        // The partial line: in the previous chunk's buffer (still ours until the next one is
+        // set up: it is queued only after its carry has been copied out).
+        var previous: Int? = nil
+        var carry = 0..<0
         while true {
-            ring.free.wait()
-            let chunk = ring.chunks[slot]
+            let slot = pool.takeFree()
+            let chunk = pool.chunks[slot]
+            let carryBytes = previous.map { UnsafeRawBufferPointer(rebasing: pool.chunks[$0].buffer[carry]) }
+                ?? UnsafeRawBufferPointer(start: nil, count: 0)
+            let at = aligner.begin(chunk, carry: carryBytes)
+            if let previous { pool.putFilled(previous) }
+            previous = nil
+            var stop = false
             do {
-                let (count, gap) = try decoder.read(into: chunk.buffer)
-                chunk.count = count
-                chunk.gap = gap
-                chunk.last = count == 0 && !gap
-                chunk.error = nil
+                let (count, gap) = try decoder.read(into: UnsafeMutableRawBufferPointer(rebasing: chunk.buffer[at...]))
+                if count == 0 && !gap {
+                    aligner.finish(chunk)
+                    stop = true
+                } else {
+                    carry = aligner.end(chunk, count: count, gap: gap)
+                }
             } catch {
-                chunk.count = 0
-                chunk.gap = false
-                chunk.last = true
+                chunk.begin = 0; chunk.end = 0
+                chunk.endOfInput = true
                 chunk.error = error
+                stop = true
             }
             if let progress {
                 let now = decoder.bytesConsumed
                 progress.add(now - consumed)
                 consumed = now
             }
-            let last = chunk.last
-            ring.filled.signal()
-            if last { break }
-            slot = (slot + 1) % ring.chunks.count
+            if stop {
+                pool.putFilled(slot)
+                break
+            }
+            previous = slot
         }
+        for _ in 0..<parsers { pool.putFilled(-1) }
         finished.signal()
     }
 }
