@@ -37,28 +37,23 @@ import Testing
         for (id, t) in reports { earliest[id] = min(earliest[id] ?? t, t) }
         var out: [Int: [Int?]] = [:]
         for (id, t) in freezes {
-            let l: Int? = earliest[id].flatMap { $0 <= t ? t - $0 : nil }
-            out[t, default: []].append(l)
+            // Unmatched freezes are counted, not timed.
+            if let l = earliest[id].flatMap({ $0 <= t ? t - $0 : nil }) { out[t, default: []].append(l) } else { out[Int.min, default: []].append(nil) }
         }
         return out.mapValues { $0.sorted { ($0 ?? -1) < ($1 ?? -1) } }
     }
 
     /// What the join gives, as the reference does: latencies by freeze time, and unmatched.
+    /// (Every freeze counts as recent, so the join also gives each one's time.)
     static func joined(_ join: inout LatencyJoin) -> [Int: [Int?]] {
-        let j = join.joined()
+        let j = join.joined(zone: bangkok, recentFrom: .min)
         var out: [Int: [Int?]] = [:]
-        var unmatched = 0
-        j.records.withRecords { r in
-            var previous: UInt64 = 0
-            for x in r {
-                #expect(x.key >= previous)  // in time order
-                previous = x.key
-                let t = Int(Int64(bitPattern: x.key ^ (1 << 63)))
-                out[t, default: []].append(x.millis >= 0 ? x.millis : nil)
-                if x.millis < 0 { unmatched += 1 }
-            }
-        }
-        #expect(unmatched == j.unmatched)
+        for (t, l) in j.recent { out[t, default: []].append(l) }
+        // The hour windows hold the same latencies, each in the hour of its freeze.
+        var byHour: [Int: [Int]] = [:]
+        for (t, l) in j.recent { byHour[CivilTime.floorDiv(t, 3_600_000) * 3600, default: []].append(l) }
+        #expect(j.hours.mapValues { $0.sorted() } == byHour.mapValues { $0.sorted() })
+        if j.unmatched > 0 { out[Int.min] = Array(repeating: nil, count: j.unmatched) }
         return out.mapValues { $0.sorted { ($0 ?? -1) < ($1 ?? -1) } }
     }
 
@@ -128,6 +123,25 @@ import Testing
             }
             let sorted = records.sorted { Array($0).map { [$0.key, UInt64($0.millis)] } }
             #expect(sorted == plain.sorted { $0 < $1 }.map { [$0.key, UInt64($0.millis)] })
+        }
+    }
+
+    @Test func selectionGivesTheNearestRanksOfASort() {
+        var rng = SeededRandom(seed: 3)
+        for n in [1, 2, 3, 10, 99, 100, 101, 1_000, 20_000] {
+            for spread in [1, 5, 1_000_000] {
+                var values = (0..<n).map { _ in rng.below(spread) * 1000 }
+                let sorted = values.sorted()
+                func rank(_ q: Double) -> Double { Double(sorted[min(max(Int((q * Double(n)).rounded(.up)), 1), n) - 1]) / 60_000 }
+                let stats = FreezeStats(latencies: &values, slaMillis: 500_000)
+                #expect(stats.count == n)
+                #expect(stats.p50Minutes == rank(0.5), "n \(n) spread \(spread)")
+                #expect(stats.p90Minutes == rank(0.9), "n \(n) spread \(spread)")
+                #expect(stats.p99Minutes == rank(0.99), "n \(n) spread \(spread)")
+                #expect(stats.maxMinutes == Double(sorted.last!) / 60_000)
+                #expect(stats.withinSLA == Double(sorted.filter { $0 <= 500_000 }.count) / Double(n))
+                #expect(values.sorted() == sorted)  // reordered, nothing lost
+            }
         }
     }
 }

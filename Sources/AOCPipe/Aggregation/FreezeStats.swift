@@ -16,25 +16,63 @@ public struct FreezeStats: Sendable, Equatable {
 
     public init() {}
 
-    /// Summarises latencies in milliseconds. Sorts `latencies` in place.
+    /// Summarises latencies in milliseconds. Reorders `latencies` in place: the three ranks
+    /// are found by selection (linear time), not by sorting.
     public init(latencies: inout [Int], slaMillis: Int) {
         count = latencies.count
         guard count > 0 else { return }
-        latencies.sort()
-        let total = latencies.reduce(0, +)
-        meanMinutes = Double(total) / Double(count) / 60_000
-        func rank(_ q: Double) -> Double {
-            // Nearest rank: the smallest value with at least q of the values at or below it.
-            var r = Int((q * Double(count)).rounded(.up))
-            r = min(max(r, 1), count)
-            return Double(latencies[r - 1]) / 60_000
+        var total = 0, maximum = Int.min, within = 0
+        for l in latencies {
+            total += l
+            if l > maximum { maximum = l }
+            if l <= slaMillis { within += 1 }
         }
-        p50Minutes = rank(0.50)
-        p90Minutes = rank(0.90)
-        p99Minutes = rank(0.99)
-        maxMinutes = Double(latencies[count - 1]) / 60_000
-        var within = 0
-        for l in latencies where l <= slaMillis { within += 1 }
+        meanMinutes = Double(total) / Double(count) / 60_000
+        maxMinutes = Double(maximum) / 60_000
         withinSLA = Double(within) / Double(count)
+        func rank(_ q: Double) -> Int {
+            // Nearest rank: the smallest value with at least q of the values at or below it.
+            min(max(Int((q * Double(count)).rounded(.up)), 1), count) - 1
+        }
+        // Largest rank first: each selection leaves the smaller values in front of it, where
+        // the next one looks.
+        let r99 = rank(0.99), r90 = rank(0.90), r50 = rank(0.50)
+        latencies.withUnsafeMutableBufferPointer { a in
+            Self.select(a, r99, upTo: count)
+            Self.select(a, r90, upTo: r99 + 1)
+            Self.select(a, r50, upTo: r90 + 1)
+        }
+        p99Minutes = Double(latencies[r99]) / 60_000
+        p90Minutes = Double(latencies[r90]) / 60_000
+        p50Minutes = Double(latencies[r50]) / 60_000
+    }
+
+    /// Puts the `k`-th smallest of `a[0..<end]` at `a[k]`, smaller ones before it and larger
+    /// after (quickselect, median of three; sorts the range if partitions keep coming out
+    /// lopsided).
+    static func select(_ a: UnsafeMutableBufferPointer<Int>, _ k: Int, upTo end: Int) {
+        var lo = 0, hi = end - 1
+        var budget = 2 * (Int.bitWidth - end.leadingZeroBitCount) + 8
+        while hi > lo {
+            if budget == 0 {
+                var range = UnsafeMutableBufferPointer(rebasing: a[lo...hi])
+                range.sort()
+                return
+            }
+            budget -= 1
+            let mid = lo + (hi - lo) / 2
+            if a[mid] < a[lo] { a.swapAt(mid, lo) }
+            if a[hi] < a[lo] { a.swapAt(hi, lo) }
+            if a[hi] < a[mid] { a.swapAt(hi, mid) }
+            let pivot = a[mid]
+            var i = lo, j = hi
+            while i <= j {
+                while a[i] < pivot { i += 1 }
+                while pivot < a[j] { j -= 1 }
+                if i <= j { a.swapAt(i, j); i += 1; j -= 1 }
+            }
+            // a[lo...j] <= pivot, a[i...hi] >= pivot, a[j+1..<i] == pivot.
+            if k <= j { hi = j } else if k >= i { lo = i } else { return }
+        }
     }
 }

@@ -104,6 +104,17 @@ struct JoinRecords: Sendable {
         return rejected
     }
 
+    /// Calls `body` with every record, last first, giving memory back every 65,536 records.
+    mutating func drainFromEnd(_ body: (JoinRecord) -> Void) {
+        let s = unique()
+        while s.count > 0 {
+            let begin = max(0, s.count - 65_536)
+            var i = s.count
+            while i > begin { i -= 1; body(s.base![i]) }
+            s.shrink(to: begin)
+        }
+    }
+
     func forEach(_ body: (JoinRecord) -> Void) {
         guard let base = storage.base else { return }
         for i in 0..<storage.count { body(base[i]) }

@@ -72,43 +72,67 @@ struct LatencyJoin: Sendable {
         wideFreezes.removeAll { $0.millis < freezesBefore }
     }
 
-    /// Joins: each frozen event's time and latency, in time order. Consumes the join: the
-    /// freezes' own records are rewritten (no second array), and the reports are released
-    /// as soon as they have been matched.
-    consuming func joined() -> JoinedLatencies {
+    /// Joins: each frozen event's latency, in the hour window of the report zone it falls in
+    /// (keyed by UTC start, as `PartialAggregate` keys hours), and with its time when at or
+    /// after `recentFrom` (ms; follow's rolling windows). Consumes the join: the reports are
+    /// sorted in place, the freezes walked from the end and their memory given back as they
+    /// go, so the result needs no more memory than the join held.
+    consuming func joined(zone: Zone, recentFrom: Int = .max) -> JoinedLatencies {
         var freezes = self.freezes, reports = self.reports
         self.freezes = JoinRecords(); self.reports = JoinRecords()
-        var unmatched = 0
+        var out = JoinedLatencies()
+        var bucket = HourBucketer(zone: zone)
         reports.sorted { r in
-            freezes.sorted { _ in }
-            freezes.withMutableRecords { f in
-                // Reports sorted by (id, time): the first record of an id is its earliest.
-                var i = 0
-                for j in f.indices {
-                    let freeze = f[j]
-                    while i < r.count && r[i].key < freeze.key { i += 1 }
-                    var latency = -1
-                    if i < r.count && r[i].key == freeze.key && r[i].millis <= freeze.millis {
-                        latency = freeze.millis - r[i].millis
-                    } else {
-                        unmatched += 1
-                    }
-                    f[j] = JoinedLatencies.record(millis: freeze.millis, latency: latency)
+            // Freezes come nearly in case-id order (ids are handed out in time order), so
+            // each lookup gallops from where the last one ended.
+            var hint = 0
+            freezes.drainFromEnd { f in
+                hint = Self.firstIndex(of: f.key, in: r, near: hint)
+                if hint < r.count && r[hint].key == f.key && r[hint].millis <= f.millis {
+                    bucket.add(f.millis, f.millis - r[hint].millis, into: &out, recentFrom: recentFrom)
+                } else {
+                    out.unmatched += 1
                 }
             }
         }
         reports = JoinRecords()
         for f in wideFreezes {
-            var latency = -1
             if let reported = wideReports[f.key], reported <= f.millis {
-                latency = f.millis - reported
+                bucket.add(f.millis, f.millis - reported, into: &out, recentFrom: recentFrom)
             } else {
-                unmatched += 1
+                out.unmatched += 1
             }
-            freezes.append(JoinedLatencies.record(millis: f.millis, latency: latency))
         }
-        freezes.sorted { _ in }
-        return JoinedLatencies(records: freezes, unmatched: unmatched)
+        bucket.flush(into: &out)
+        return out
+    }
+
+    /// The first index of `r` (sorted by key) whose key is at least `key`, searched outwards
+    /// from `hint`: doubling steps, then halving.
+    @inline(__always)
+    static func firstIndex(of key: UInt64, in r: UnsafeBufferPointer<JoinRecord>, near hint: Int) -> Int {
+        let n = r.count
+        var lo: Int, hi: Int
+        let h = min(max(hint, 0), n)
+        if h < n && r[h].key < key {
+            // Answer is after h.
+            var step = 1
+            lo = h + 1
+            hi = h + 1
+            while hi < n && r[hi].key < key { lo = hi + 1; hi += step; step *= 2 }
+            hi = min(hi, n)
+        } else {
+            // Answer is at or before h.
+            var step = 1
+            hi = h
+            lo = h
+            while lo > 0 && r[lo - 1].key >= key { hi = lo - 1; lo = max(0, lo - step); step *= 2 }
+        }
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if r[mid].key < key { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
     }
 
     /// Every report, as ids (for checkpoints; a case may appear more than once).
@@ -126,42 +150,48 @@ struct LatencyJoin: Sendable {
     }
 }
 
-/// Frozen events with their latencies, in time order: what reports are made of.
+/// Frozen events' latencies (ms), by hour window, and by time for the most recent ones.
 struct JoinedLatencies {
-    /// Each record: key = the event time (ms) mapped to an unsigned order, millis = latency
-    /// (ms), or -1 when the case had no report at or before it.
-    let records: JoinRecords
+    /// Hour window start (UTC seconds) -> latencies of the frozen events in it.
+    var hours: [Int: [Int]] = [:]
+    /// (time, latency) of the frozen events at or after the join's `recentFrom`.
+    var recent: [(millis: Int, latency: Int)] = []
     /// Frozen events without a report at or before them.
-    let unmatched: Int
+    var unmatched = 0
 
-    init(records: JoinRecords, unmatched: Int) {
-        self.records = records
-        self.unmatched = unmatched
+    /// Latencies of the recent frozen events from `start` up to `end` (ms).
+    func latencies(from start: Int, to end: Int) -> [Int] {
+        recent.lazy.filter { $0.millis >= start && $0.millis < end }.map(\.latency)
     }
+}
+
+/// Puts latencies into hour windows; consecutive events mostly share an hour, so the window
+/// is computed once per run of them.
+struct HourBucketer {
+    var cursor: Zone.Cursor
+    var low = 1, high = 0, start = 0
+    var pending: [Int] = []
+
+    init(zone: Zone) { cursor = Zone.Cursor(zone: zone) }
 
     @inline(__always)
-    static func record(millis: Int, latency: Int) -> JoinRecord {
-        JoinRecord(key: UInt64(bitPattern: Int64(millis)) ^ (1 << 63), millis: latency)
+    mutating func add(_ millis: Int, _ latency: Int, into out: inout JoinedLatencies, recentFrom: Int) {
+        let second = CivilTime.floorDiv(millis, 1000)
+        if second < low || second >= high {
+            flush(into: &out)
+            let offset = cursor.offset(utc: second)
+            let local = second + offset
+            start = local - CivilTime.floorMod(local, 3600) - offset
+            low = max(start, cursor.low)
+            high = min(start + 3600, cursor.high)
+        }
+        pending.append(latency)
+        if millis >= recentFrom { out.recent.append((millis, latency)) }
     }
 
-    /// Latencies (ms) of the matched frozen events from `start` up to `end` (ms).
-    func latencies(from start: Int, to end: Int) -> [Int] {
-        let low = Self.record(millis: start, latency: Int.min).key
-        let high = Self.record(millis: end, latency: Int.min).key
-        return records.withRecords { r in
-            // First record at or after `start`.
-            var lo = 0, hi = r.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if r[mid].key < low { lo = mid + 1 } else { hi = mid }
-            }
-            var out: [Int] = []
-            var k = lo
-            while k < r.count && r[k].key < high {
-                if r[k].millis >= 0 { out.append(r[k].millis) }
-                k += 1
-            }
-            return out
-        }
+    mutating func flush(into out: inout JoinedLatencies) {
+        guard !pending.isEmpty else { return }
+        out.hours[start, default: []] += pending
+        pending.removeAll(keepingCapacity: true)
     }
 }

@@ -77,7 +77,10 @@ public struct Report: Sendable {
         // Latency join: each frozen event against its case's earliest report. The join is
         // taken out of the aggregate and consumed: when the caller hands over its only copy
         // (batch), the join works in place in the memory that held the events.
-        let joined = aggregate.takeJoin().joined()
+        // Follow's rolling windows (last 60 minutes, last 24 hours) need times, not hours.
+        let recentFrom = aggregate.tracksMinutes && watermark != nil
+            ? (CivilTime.floorDiv(watermark!, 60) - 24 * 60 + 1) * 60_000 : Int.max
+        var joined = aggregate.takeJoin().joined(zone: zone, recentFrom: recentFrom)
         self.input.unmatched += joined.unmatched
 
         self.watermark = watermark
@@ -91,7 +94,7 @@ public struct Report: Sendable {
             let start = aggregate.hourStarts[k]
             let offset = cursor.offset(utc: start)
             let end = start + 3600
-            var latencies = joined.latencies(from: start * 1000, to: end * 1000)
+            var latencies = joined.hours[start] ?? []
             hours.append(WindowReport(start: start, end: end, startOffset: offset, endOffset: cursor.offset(utc: end), counters: aggregate.hourCounters[k],
                                       freeze: FreezeStats(latencies: &latencies, slaMillis: slaMillis),
                                       isFinal: end <= finalBefore))
@@ -102,19 +105,23 @@ public struct Report: Sendable {
         // Days: local dates, from the first local midnight to the next (23 or 25 h under DST).
         // Every date from the first to the last is a window: a day without records is a zero.
         var days: [WindowReport] = []
+        var all: [Int] = []
         var totals = Counters()
         var i = 0
         if let firstDay = dayOf.first?.day, let lastDay = dayOf.last?.day {
             for day in firstDay...lastDay {
                 var counters = Counters()
+                var latencies: [Int] = []
                 while i < dayOf.count && dayOf[i].day == day {
                     counters += hours[dayOf[i].hour].counters
+                    // Moved out: each hour's latencies are used once more, here.
+                    if let l = joined.hours.removeValue(forKey: hours[dayOf[i].hour].start) { latencies += l }
                     i += 1
                 }
                 let start = zone.utc(local: day * 86_400)
                 let end = zone.utc(local: (day + 1) * 86_400)
-                var latencies = joined.latencies(from: start * 1000, to: end * 1000)
                 totals += counters
+                all += latencies
                 days.append(WindowReport(start: start, end: end, startOffset: cursor.offset(utc: start),
                                          endOffset: cursor.offset(utc: end), counters: counters,
                                          freeze: FreezeStats(latencies: &latencies, slaMillis: slaMillis),
@@ -124,7 +131,6 @@ public struct Report: Sendable {
         self.days = days
         let first = days.first?.start ?? 0
         let last = days.last?.end ?? first
-        var all = joined.latencies(from: first * 1000, to: last * 1000)
         self.totals = WindowReport(start: first, end: last, startOffset: cursor.offset(utc: first), endOffset: cursor.offset(utc: last),
                                    counters: totals, freeze: FreezeStats(latencies: &all, slaMillis: slaMillis),
                                    isFinal: days.allSatisfy(\.isFinal))

@@ -66,7 +66,11 @@ public struct FileProcessor: Sendable {
 
         let results = Mutex<[ParseResult<P>]>([])
         let maxLineBytes = self.maxLineBytes
+        let yieldToDecoder = parsers > 1
         let parse: @Sendable () -> Void = {
+            // With more threads than cores, the decoder (one thread, the stage that cannot be
+            // split) must not wait for a core: parsers run a little nicer.
+            if yieldToDecoder { ThreadNiceness.lower(by: 5) }
             var worker = makeWorker()
             var framer = LineFramer(maxLineBytes: maxLineBytes)
             var failure: InputError?
@@ -83,13 +87,17 @@ public struct FileProcessor: Sendable {
             let result = ParseResult(worker: worker, failure: failure)
             results.withLock { $0.append(result) }
         }
-        let helpers = DispatchGroup()
-        for _ in 1..<parsers {
-            helpers.enter()
-            Thread.detachNewThread { parse(); helpers.leave() }
+        if parsers == 1 {
+            parse()
+        } else {
+            // Threads of their own, so the nicer priority ends with them.
+            let helpers = DispatchGroup()
+            for _ in 0..<parsers {
+                helpers.enter()
+                Thread.detachNewThread { parse(); helpers.leave() }
+            }
+            helpers.wait()
         }
-        parse()
-        helpers.wait()
         job.finished.wait()
 
         // Taken out (not copied), so each part's aggregate is held once and merges by moving.
@@ -100,11 +108,10 @@ public struct FileProcessor: Sendable {
         }
         if let failure = parts.lazy.compactMap(\.failure).first { throw failure }
         var merged = parts.removeLast().worker
-        while let part = parts.popLast() {
-            var w = part.worker
-            merged.aggregate.merge(w.takeAggregate())
-            merged.stats += w.stats
-            merged.samples += w.samples
+        while var part = parts.popLast() {
+            merged.aggregate.merge(part.worker.takeAggregate())
+            merged.stats += part.worker.stats
+            merged.samples += part.worker.samples
         }
         merged.samples.sort { $0.offset < $1.offset }
         if merged.samples.count > merged.maxSamples { merged.samples.removeLast(merged.samples.count - merged.maxSamples) }
@@ -345,4 +352,17 @@ public final class ProgressCounter: Sendable {
     public init() {}
     public func add(_ n: Int) { value.add(n, ordering: .relaxed) }
     public var current: Int { value.load(ordering: .relaxed) }
+}
+
+/// The calling thread's nice value (Linux: nice values are per thread).
+enum ThreadNiceness {
+    /// Raises the calling thread's nice value, for good: call it on threads of your own.
+    static func lower(by amount: Int32) {
+        #if os(Linux)
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        errno = 0
+        let current = getpriority(which, 0)
+        if errno == 0 { _ = setpriority(which, 0, min(current + amount, 19)) }
+        #endif
+    }
 }
