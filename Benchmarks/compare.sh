@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# Whole-process throughput of aocpipe batch against the decompressors on the same archive.
+# Whole-process runs of aocpipe batch against the decompressors and the tools a user would
+# pick instead, on the same files, in one run, interleaved.
 #
 #   Benchmarks/compare.sh [DIR] [ROUNDS]
 #
-# Generates (once) a ~1 GB synthetic CDR archive in DIR (default /tmp/aocpipe-bench) with
-# `aocpipe generate`, then runs gzip -dc, pigz -dc (if installed), aocpipe on the .gz and
-# aocpipe on the plain file, interleaved, ROUNDS times (default 5), and prints the median
-# seconds, MB/s of decoded text and peak resident memory of each. Checks that aocpipe's call
-# count equals the generator's truth. Needs a release build: swift build -c release; the
-# ISA-L build joins when present:
+# Generates (once, with `aocpipe generate`) in DIR (default /tmp/aocpipe-bench):
+#   cdr/     a ~1 GB CDR archive (one gzip -6 member) and its freeze log
+#   fz/      a ~300 MB (decoded) freeze JSONL archive
+#   cdr8/    the 1 GB of CDR again, as 8 files
+# then runs every workload ROUNDS times (default 5), tools interleaved, and prints the median
+# seconds, MB/s of decoded text, peak resident memory and the ratios the speed issue asks
+# for. Every counting tool's per-day counts are checked against the generator's truth.
+#
+# Needs both release builds:
+#   swift build -c release
 #   swift build -c release --traits ISAL --scratch-path .build-isal
-# and so do the peers a user would pick instead, when installed: igzip (apt: isal), polars
-# and DuckDB (pip install polars duckdb), each counting hotline calls on the same .gz.
+# and uses, when installed: pigz, igzip (apt: pigz isal), mawk, polars and DuckDB
+# (pip install polars duckdb).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$here/.build/release/aocpipe
@@ -20,60 +25,89 @@ peers=$here/Benchmarks/peers
 dir=${1:-/tmp/aocpipe-bench}
 rounds=${2:-5}
 [ -x "$bin" ] || { echo "build first: swift build -c release" >&2; exit 1; }
+[ -x "$isal" ] || { echo "build first: swift build -c release --traits ISAL --scratch-path .build-isal" >&2; exit 1; }
 
-if [ ! -f "$dir/telephony/Master.csv-0001.gz" ]; then
-  echo "generating ~1 GB of CDR in $dir ..." >&2
-  /usr/bin/time -f "generate: %e s" "$bin" generate --profile synthetic --out "$dir" \
-    --days 30 --calls-per-day 127000 --files 1 --seed 1
-fi
-gz=$dir/telephony/Master.csv-0001.gz
-plain=$dir/plain/Master.csv
-if [ ! -f "$plain" ]; then mkdir -p "$dir/plain"; gzip -dc "$gz" > "$plain"; fi
-decoded=$(stat -c %s "$plain")
-truth=$(grep -o '"calls":[0-9]*' "$dir/truth.json" | head -1 | cut -d: -f2)
-printf 'name: bench-gz\nsources:\n  - { name: telephony, format: asterisk-cdr, paths: ["%s"] }\n' "$gz" > "$dir/gz.yaml"
-printf 'name: bench-plain\nsources:\n  - { name: telephony, format: asterisk-cdr, paths: ["%s"] }\n' "$plain" > "$dir/plain.yaml"
-
-declare -A runs
-tools=("gzip -dc" "aocpipe gz" "aocpipe plain")
-command -v pigz >/dev/null && tools=("gzip -dc" "pigz -dc" "${tools[@]:1}")
-command -v igzip >/dev/null && tools=("igzip -dc" "${tools[@]}")
-[ -x "$isal" ] && tools+=("aocpipe-isal gz")
-python3 -c "import polars" 2>/dev/null && tools+=("polars gz")
-python3 -c "import duckdb" 2>/dev/null && tools+=("duckdb gz")
-run() {
-  case "$1" in
-    "gzip -dc") gzip -dc "$gz" > /dev/null ;;
-    "pigz -dc") pigz -dc "$gz" > /dev/null ;;
-    "igzip -dc") igzip -dc "$gz" > /dev/null ;;
-    "aocpipe-isal gz") "$isal" batch "$dir/gz.yaml" --format json --windows day --progress never > "$dir/out-isal.json" ;;
-    "polars gz") python3 "$peers/polars_cdr.py" "$gz" > "$dir/out-polars.txt" ;;
-    "duckdb gz") python3 "$peers/duckdb_cdr.py" "$gz" > "$dir/out-duckdb.txt" ;;
-    "aocpipe gz") "$bin" batch "$dir/gz.yaml" --format json --windows day --progress never > "$dir/out-gz.json" ;;
-    "aocpipe plain") "$bin" batch "$dir/plain.yaml" --format json --windows day --progress never > "$dir/out-plain.json" ;;
-  esac
+generate() {  # DIR DAYS CALLS FILES SEED
+  [ -f "$1/truth.json" ] && return
+  echo "generating $1 ..." >&2
+  /usr/bin/time -f "  generated in %e s" "$bin" generate --profile synthetic --out "$1" \
+    --days "$2" --calls-per-day "$3" --files "$4" --seed "$5" >&2
 }
-export -f run 2>/dev/null || true
+generate "$dir/cdr" 30 127000 1 1
+generate "$dir/fz" 64 127000 1 2
+generate "$dir/cdr8" 30 127000 8 1
+cdr=$dir/cdr/telephony/Master.csv-0001.gz
+fz=$dir/fz/freeze/freeze.jsonl-0001.gz
+[ -f "$dir/cdr/Master.csv" ] || gzip -dc "$cdr" > "$dir/cdr/Master.csv"
+cdr_bytes=$(stat -c %s "$dir/cdr/Master.csv")
+fz_bytes=$(gzip -dc "$fz" | wc -c)
+cdr8_bytes=$(cat "$dir"/cdr8/telephony/*.gz | gzip -dc | wc -c)
+yaml() {  # NAME FORMAT GLOB
+  printf 'name: %s\nsources:\n  - { name: s, format: %s, paths: ["%s"] }\n' "$1" "$2" "$3"
+}
+yaml cdr asterisk-cdr "$cdr" > "$dir/cdr.yaml"
+yaml cdr-plain asterisk-cdr "$dir/cdr/Master.csv" > "$dir/cdr-plain.yaml"
+yaml fz freeze-jsonl "$fz" > "$dir/fz.yaml"
+yaml cdr8 asterisk-cdr "$dir/cdr8/telephony/Master.csv-*" > "$dir/cdr8.yaml"
+
+# Each tool: a label, a workload (its decoded bytes and truth) and a command that prints
+# "YYYY-MM-DD count" per day (or nothing, for the decompressors).
+labels=() ; declare -A cmd work
+add() { labels+=("$1"); work[$1]=$2; cmd[$1]=$3; }
+aoc() { echo "$1 batch $2 --format json --windows day --progress never > $dir/out.json && python3 $peers/days.py $dir/out.json $3"; }
+command -v igzip >/dev/null && add "igzip -dc" cdr "igzip -dc $cdr > /dev/null"
+add "gzip -dc" cdr "gzip -dc $cdr > /dev/null"
+command -v pigz >/dev/null && add "pigz -dc" cdr "pigz -dc $cdr > /dev/null"
+add "aocpipe, zlib build" cdr "$(aoc "$bin" "$dir/cdr.yaml" calls)"
+add "aocpipe, ISA-L build" cdr "$(aoc "$isal" "$dir/cdr.yaml" calls)"
+add "aocpipe, plain file" cdr "$(aoc "$isal" "$dir/cdr-plain.yaml" calls)"
+command -v mawk >/dev/null && add "zcat | mawk" cdr \
+  "zcat $cdr | mawk -F'\",\"' '\$3 == \"1441\" { n[substr(\$10, 1, 10)]++ } END { for (d in n) print d, n[d] }' | sort"
+python3 -c "import polars" 2>/dev/null && add "polars" cdr "python3 $peers/polars_cdr.py $cdr"
+python3 -c "import duckdb" 2>/dev/null && add "DuckDB" cdr "python3 $peers/duckdb_cdr.py $cdr"
+add "aocpipe ISA-L, JSONL" fz "$(aoc "$isal" "$dir/fz.yaml" accounts_frozen)"
+add "aocpipe zlib, JSONL" fz "$(aoc "$bin" "$dir/fz.yaml" accounts_frozen)"
+python3 -c "import duckdb" 2>/dev/null && add "DuckDB read_json" fz "python3 $peers/duckdb_freeze.py $fz"
+add "8 files, both cores" cdr8 "$(aoc "$isal" "$dir/cdr8.yaml" calls)"
+add "8 files, one core" cdr8 "taskset -c 0 $(aoc "$isal" "$dir/cdr8.yaml" calls)"
+
+python3 "$peers/days.py" "$dir/cdr/truth.json" calls > "$dir/truth-cdr.txt"
+python3 "$peers/days.py" "$dir/fz/truth.json" accounts_frozen > "$dir/truth-fz.txt"
+python3 "$peers/days.py" "$dir/cdr8/truth.json" calls > "$dir/truth-cdr8.txt"
+
+declare -A times
 for ((r = 1; r <= rounds; r++)); do
-  for t in "${tools[@]}"; do
-    out=$( { /usr/bin/time -f "%e %M" bash -c "$(declare -f run); gz='$gz' bin='$bin' isal='$isal' peers='$peers' dir='$dir'; run '$t'"; } 2>&1 | tail -1)
-    runs[$t]+="$out"$'\n'
+  echo "round $r of $rounds ..." >&2
+  for t in "${labels[@]}"; do
+    /usr/bin/time -o "$dir/time.txt" -f "%e %M" bash -c "${cmd[$t]}" > "$dir/days.txt"
+    if [ -s "$dir/days.txt" ] && ! cmp -s <(sort "$dir/days.txt") "$dir/truth-${work[$t]}.txt"; then
+      echo "MISMATCH: $t per-day counts differ from the generator's truth:" >&2
+      diff <(sort "$dir/days.txt") "$dir/truth-${work[$t]}.txt" | head >&2
+      exit 1
+    fi
+    times[$t]+="$(cat "$dir/time.txt")"$'\n'
   done
 done
-outs="out-gz out-plain"; [ -x "$isal" ] && outs="$outs out-isal"
-for f in $outs; do
-  got=$(grep -o '"calls":[0-9]*' "$dir/$f.json" | head -1 | cut -d: -f2)
-  [ "$got" = "$truth" ] || { echo "MISMATCH: $f counted $got calls, truth $truth" >&2; exit 1; }
+
+declare -A med
+echo
+echo "CDR archive: $cdr_bytes bytes decoded; freeze JSONL: $fz_bytes; 8 files: $cdr8_bytes."
+echo "Median of $rounds interleaved rounds. Per-day counts of every counting tool = truth."
+printf '%-22s %9s %10s %10s\n' tool "median s" "MB/s" "peak RSS"
+for t in "${labels[@]}"; do
+  m=$(printf '%s' "${times[$t]}" | awk 'NF' | sort -n | awk '{a[NR]=$1; k[NR]=$2} END {print a[int((NR+1)/2)], k[int((NR+1)/2)]}')
+  s=${m% *}; kb=${m#* }
+  case ${work[$t]} in cdr) b=$cdr_bytes ;; fz) b=$fz_bytes ;; cdr8) b=$cdr8_bytes ;; esac
+  med[$t]=$s
+  printf '%-22s %9.2f %10.0f %7.0f MB\n' "$t" "$s" "$(echo "$b / $s / 1000000" | bc -l)" "$(echo "$kb / 1024" | bc -l)"
 done
-for f in out-polars out-duckdb; do
-  [ -f "$dir/$f.txt" ] || continue
-  got=$(cat "$dir/$f.txt")
-  [ "$got" = "$truth" ] || { echo "MISMATCH: $f counted $got calls, truth $truth" >&2; exit 1; }
-done
-echo "decoded CDR: $decoded bytes ($(stat -c %s "$gz") compressed), $truth hotline calls (matches truth)"
-printf '%-14s %9s %9s %10s\n' tool "median s" "MB/s" "peak RSS"
-for t in "${tools[@]}"; do
-  med=$(printf '%s' "${runs[$t]}" | awk 'NF' | sort -n | awk '{a[NR]=$1; m[NR]=$2} END {print a[int((NR+1)/2)], m[int((NR+1)/2)]}')
-  s=${med% *}; kb=${med#* }
-  printf '%-14s %9.2f %9.0f %7.0f MB\n' "$t" "$s" "$(echo "$decoded / $s / 1000000" | bc -l)" "$(echo "$kb / 1024" | bc -l)"
-done
+ratio() {  # LABEL A B: how many times faster A is than B
+  [ -n "${med[$2]:-}" ] && [ -n "${med[$3]:-}" ] && printf '%-46s %5.2fx\n' "$1" "$(echo "${med[$3]} / ${med[$2]}" | bc -l)"
+  return 0
+}
+echo
+ratio "zlib build vs pigz -dc (want >= 0.9)" "aocpipe, zlib build" "pigz -dc"
+ratio "ISA-L build vs polars (want >= 2)" "aocpipe, ISA-L build" "polars"
+ratio "ISA-L build vs igzip -dc (want >= 0.6)" "aocpipe, ISA-L build" "igzip -dc"
+ratio "8 files, both cores vs one (want >= 1.7)" "8 files, both cores" "8 files, one core"
+ratio "ISA-L JSONL vs DuckDB read_json (want >= 3)" "aocpipe ISA-L, JSONL" "DuckDB read_json"

@@ -8,4 +8,4 @@ df = (pl.scan_csv(sys.argv[1], has_header=False, quote_char='"',
         .agg(pl.len().alias("calls"))
         .sort("day")
         .collect())
-print(int(df["calls"].sum()))
+for day, calls in df.iter_rows(): print(day, calls)

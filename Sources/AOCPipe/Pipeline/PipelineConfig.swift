@@ -18,6 +18,15 @@ public struct PipelineConfig: Sendable {
         public var hotline: String
         /// The pipeline file's line of this source, for messages.
         public var line: Int?
+
+        public init(name: String, format: Format, paths: [String], zone: Zone, hotline: String = "1441", line: Int? = nil) {
+            self.name = name
+            self.format = format
+            self.paths = paths
+            self.zone = zone
+            self.hotline = hotline
+            self.line = line
+        }
     }
 
     public struct Sink: Sendable {
