@@ -59,6 +59,25 @@ import Testing
         #expect(parse(&p, #"{"a":}"#) == .malformed(.badJSON))
     }
 
+    @Test func theWritersOwnLayoutIsJudgedLikeAnyOther() {
+        // Lines that start as the case system writes them take a shortcut; whatever follows
+        // must still be judged as JSON, with the same rules as any other layout.
+        var p = FreezeJSONParser()
+        let head = #"{"ts":"2023-11-01T08:27:45+07:00","event":"frozen","case":"C""#
+        #expect(parse(&p, head + "}") == frozen("C"))
+        #expect(parse(&p, head + #" , "bank" : "KTB" }"#) == frozen("C"))
+        #expect(parse(&p, head + #","case":"D"}"#) == frozen("D"))                      // last value wins
+        #expect(parse(&p, head + #","ts":"2023-11-01T01:27:46Z"}"#) == frozen("C", Self.t + 1000))
+        #expect(parse(&p, head + #","x":}"#) == .malformed(.badJSON))
+        #expect(parse(&p, head + #","x""#) == .malformed(.badJSON))
+        #expect(parse(&p, head) == .malformed(.badJSON))                                // no closing brace
+        #expect(parse(&p, head + "}}") == .malformed(.badJSON))
+        #expect(parse(&p, #"{"ts":"2023-11-01T08:27:45+07:00","event":"frozen","case":"C"#) == .malformed(.badJSON))
+        #expect(parse(&p, #"{"ts":"2023-11-01T08:27:45+07:00","event":"frozen","case":"C\#u{01}"}"#) == .malformed(.badJSON))
+        #expect(parse(&p, #"{"ts":"2023-11-01T08:27:45+07:00","event":"frozen","cases":"C"}"#) == .malformed(.missingField))
+        #expect(parse(&p, #"{"ts":"2023-11-01T08:27:45+07:00","event":"frozen","case":1}"#) == .malformed(.missingField))
+    }
+
     @Test func longCaseIDsStayDistinct() {
         let a = String(repeating: "A", count: 40) + "1"
         let b = String(repeating: "A", count: 40) + "2"

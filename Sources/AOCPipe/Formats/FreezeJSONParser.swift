@@ -24,27 +24,38 @@ public struct FreezeJSONParser: LineParser {
         var ts = StringSlice(), event = StringSlice(), caseID = StringSlice()
         guard s.skipSpace(), s.peek == UInt8(ascii: "{") else { return .malformed(.badJSON) }
         s.i += 1
-        guard s.skipSpace() else { return .malformed(.badJSON) }
-        if s.peek == UInt8(ascii: "}") {
-            s.i += 1
-        } else {
+        let open = s.i
+        // The case system writes `{"ts":"…","event":"…","case":"…"` first: read that layout
+        // without looking the keys up, then the rest as any object. Anything else (another
+        // order, spaces, escapes in keys) takes the general path from the start.
+        var afterValue = Self.knownPrefix(&s, &ts, &event, &caseID)
+        if !afterValue {
+            s.i = open
+            ts = StringSlice(); event = StringSlice(); caseID = StringSlice()
+            guard s.skipSpace() else { return .malformed(.badJSON) }
+            if s.peek == UInt8(ascii: "}") { s.i += 1 }
+        }
+        if afterValue || s.p[s.i - 1] != UInt8(ascii: "}") {
             while true {
-                guard s.peek == UInt8(ascii: "\""), let key = s.scanString(),
-                      s.skipSpace(), s.peek == UInt8(ascii: ":")
-                else { return .malformed(.badJSON) }
-                s.i += 1
-                guard s.skipSpace() else { return .malformed(.badJSON) }
-                let which = Self.field(line, key)
-                if which != 0 && s.peek == UInt8(ascii: "\"") {
-                    guard let value = s.scanString() else { return .malformed(.badJSON) }
-                    switch which {
-                    case 1: ts = value
-                    case 2: event = value
-                    default: caseID = value
+                if !afterValue {
+                    guard s.peek == UInt8(ascii: "\""), let key = s.scanString(),
+                          s.skipSpace(), s.peek == UInt8(ascii: ":")
+                    else { return .malformed(.badJSON) }
+                    s.i += 1
+                    guard s.skipSpace() else { return .malformed(.badJSON) }
+                    let which = Self.field(line, key)
+                    if which != 0 && s.peek == UInt8(ascii: "\"") {
+                        guard let value = s.scanString() else { return .malformed(.badJSON) }
+                        switch which {
+                        case 1: ts = value
+                        case 2: event = value
+                        default: caseID = value
+                        }
+                    } else {
+                        guard s.skipValue() else { return .malformed(.badJSON) }
                     }
-                } else {
-                    guard s.skipValue() else { return .malformed(.badJSON) }
                 }
+                afterValue = false
                 guard s.skipSpace() else { return .malformed(.badJSON) }
                 if s.peek == UInt8(ascii: ",") {
                     s.i += 1
@@ -70,6 +81,19 @@ public struct FreezeJSONParser: LineParser {
         let key = Self.withContent(line, caseID) { CaseKey($0) }
         guard !key.isEmpty else { return .malformed(.missingField) }
         return .event(Event(kind: kind, millis: millis, caseKey: key))
+    }
+
+    /// Reads `"ts":"…","event":"…","case":"…"` right after the opening brace; true when the
+    /// line starts so (the scanner is then just after the case id's closing quote).
+    @inline(__always)
+    static func knownPrefix(_ s: inout JSONScanner, _ ts: inout StringSlice, _ event: inout StringSlice,
+                            _ caseID: inout StringSlice) -> Bool {
+        guard s.literal("\"ts\":\""), let t = s.scanStringBody(),
+              s.literal(",\"event\":\""), let e = s.scanStringBody(),
+              s.literal(",\"case\":\""), let c = s.scanStringBody()
+        else { return false }
+        ts = t; event = e; caseID = c
+        return true
     }
 
     /// 1 for `ts`, 2 for `event`, 3 for `case`, 0 for any other key. The three names differ in
@@ -142,6 +166,22 @@ struct JSONScanner {
             }
         }
         return false
+    }
+
+    /// Consumes `text` when the next bytes are exactly it.
+    @inline(__always)
+    mutating func literal(_ text: StaticString) -> Bool {
+        let n = text.utf8CodeUnitCount
+        guard i + n <= p.count, memcmp(p.baseAddress! + i, text.utf8Start, n) == 0 else { return false }
+        i += n
+        return true
+    }
+
+    /// `scanString` with the opening quote already consumed.
+    @inline(__always)
+    mutating func scanStringBody() -> FreezeJSONParser.StringSlice? {
+        i -= 1
+        return scanString()
     }
 
     /// Scans a string starting at its opening quote; leaves `i` after the closing quote.
