@@ -39,6 +39,11 @@ struct LatencyJoin: Sendable {
     /// Adds another join's events (its ids re-packed with this join's shapes). Handed its only
     /// copy, the other join is emptied as its records move, not copied and then freed.
     mutating func merge(_ other: consuming LatencyJoin) {
+        // Into an empty join (a batch's first file): take the other's state as it is.
+        if shapes.shapes.isEmpty && reportCount == 0 && freezeCount == 0 {
+            self = other
+            return
+        }
         let translation = shapes.translation(from: other.shapes)
         func translate(_ k: UInt64) -> UInt64? {
             translation[Int(k >> CaseShapes.numberBits) - 1].map { $0 << CaseShapes.numberBits | k & CaseShapes.numberMask }
