@@ -195,15 +195,9 @@ struct JSONScanner {
         s.present = true
         i += 1
         s.start = i
-        let base = p.baseAddress!
-        while i + 8 <= p.count {
-            let w = UInt64(littleEndian: (base + i).loadUnaligned(as: UInt64.self))
-            let special = Self.specialBytes(w)
-            if special == 0 { i += 8; continue }
-            i += special.trailingZeroBitCount >> 3
-            break
-        }
-        while i < p.count {
+        while true {
+            skipOrdinaryWords()
+            guard i < p.count else { return nil }
             let c = p[i]
             if c == UInt8(ascii: "\"") {
                 s.end = i
@@ -227,16 +221,21 @@ struct JSONScanner {
             }
             if c < 0x20 { return nil }
             i += 1
-            // Back to whole words after an escape or an ordinary byte.
-            while i + 8 <= p.count {
-                let w = UInt64(littleEndian: (base + i).loadUnaligned(as: UInt64.self))
-                let special = Self.specialBytes(w)
-                if special == 0 { i += 8; continue }
-                i += special.trailingZeroBitCount >> 3
-                break
-            }
         }
-        return nil
+    }
+
+    /// Moves `i` over whole words of ordinary string bytes, to the first quote, backslash or
+    /// control byte (or to the last 7 bytes of the text).
+    @inline(__always)
+    mutating func skipOrdinaryWords() {
+        let base = p.baseAddress!
+        while i + 8 <= p.count {
+            let w = UInt64(littleEndian: (base + i).loadUnaligned(as: UInt64.self))
+            let special = Self.specialBytes(w)
+            if special == 0 { i += 8; continue }
+            i += special.trailingZeroBitCount >> 3
+            return
+        }
     }
 
     /// A word with the high bit set in (at least) the lowest byte of `w` that is `"`, `\\` or
