@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 /// Freeze latency of a window: from a case's `reported` to each of its `frozen` events.
 ///
 /// Latencies are kept exactly (milliseconds) per window and summarised at the end, so the
@@ -45,6 +48,29 @@ public struct FreezeStats: Sendable, Equatable {
         p99Minutes = Double(latencies[r99]) / 60_000
         p90Minutes = Double(latencies[r90]) / 60_000
         p50Minutes = Double(latencies[r50]) / 60_000
+    }
+
+    /// The summaries of many windows' latencies, worked out on every core, largest first.
+    /// Reorders each group in place.
+    static func summaries(of groups: inout [[Int]], slaMillis: Int) -> [FreezeStats] {
+        var out = [FreezeStats](repeating: FreezeStats(), count: groups.count)
+        let order = groups.indices.sorted { groups[$0].count > groups[$1].count }
+        let next = Atomic<Int>(0)
+        groups.withUnsafeMutableBufferPointer { g in
+            out.withUnsafeMutableBufferPointer { o in
+                // Each index is taken by one thread only (the counter hands them out).
+                nonisolated(unsafe) let groups = g, results = o
+                DispatchQueue.concurrentPerform(iterations: min(groups.count, 4)) { _ in
+                    while true {
+                        let n = next.add(1, ordering: .relaxed).oldValue
+                        guard n < order.count else { return }
+                        let k = order[n]
+                        results[k] = FreezeStats(latencies: &groups[k], slaMillis: slaMillis)
+                    }
+                }
+            }
+        }
+        return out
     }
 
     /// Puts the `k`-th smallest of `a[0..<end]` at `a[k]`, smaller ones before it and larger

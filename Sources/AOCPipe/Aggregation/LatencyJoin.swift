@@ -1,3 +1,5 @@
+import Dispatch
+
 /// The freeze-latency join: every `reported` and every `frozen` event, joined on the case id
 /// when a report is built (a frozen event's latency is its time minus its case's earliest
 /// report, FORMATS.md section 3).
@@ -83,14 +85,21 @@ struct LatencyJoin: Sendable {
     /// sorted in place, the freezes walked from the end and their memory given back as they
     /// go, so the result needs no more memory than the join held.
     consuming func joined(zone: Zone, recentFrom: Int = .max) -> JoinedLatencies {
-        var freezes = self.freezes, reports = self.reports
+        // Both logs sorted by case id at once, one per core, in place.
+        let logs = SortingLogs(reports: self.reports, freezes: self.freezes)
         self.freezes = JoinRecords(); self.reports = JoinRecords()
+        DispatchQueue.concurrentPerform(iterations: 2) { k in
+            if k == 0 { logs.reports.sorted { _ in } } else { logs.freezes.sorted { _ in } }
+        }
+        var reports = logs.reports, freezes = logs.freezes
+        logs.reports = JoinRecords(); logs.freezes = JoinRecords()  // held once again: in place from here
+
         var out = JoinedLatencies()
         var bucket = HourBucketer(zone: zone)
         reports.sorted { r in
-            // Freezes come nearly in case-id order (ids are handed out in time order), so
-            // each lookup gallops from where the last one ended.
-            var hint = 0
+            // Freezes come in case-id order too, so each lookup gallops a short way from
+            // where the last one ended.
+            var hint = r.count
             freezes.drainFromEnd { f in
                 hint = Self.firstIndex(of: f.key, in: r, near: hint)
                 if hint < r.count && r[hint].key == f.key && r[hint].millis <= f.millis {
@@ -152,6 +161,17 @@ struct LatencyJoin: Sendable {
         var out = wideFreezes
         freezes.forEach { out.append((shapes.unpack($0.key), $0.millis)) }
         return out
+    }
+}
+
+/// The two logs while two threads sort them, one each.
+private final class SortingLogs: @unchecked Sendable {
+    var reports: JoinRecords
+    var freezes: JoinRecords
+
+    init(reports: JoinRecords, freezes: JoinRecords) {
+        self.reports = reports
+        self.freezes = freezes
     }
 }
 

@@ -86,7 +86,9 @@ public struct Report: Sendable {
         self.watermark = watermark
         let finalBefore = watermark.map { $0 - latenessMillis / 1000 } ?? Int.min
 
-        // Hours, in time order.
+        // Hours, in time order. Each window's latencies go into `groups` (hours, then days,
+        // then the total), summarised all at once on every core at the end.
+        var groups: [[Int]] = []
         let order = aggregate.hourStarts.indices.sorted { aggregate.hourStarts[$0] < aggregate.hourStarts[$1] }
         var hours: [WindowReport] = []
         var dayOf: [(day: Int, hour: Int)] = []
@@ -94,13 +96,11 @@ public struct Report: Sendable {
             let start = aggregate.hourStarts[k]
             let offset = cursor.offset(utc: start)
             let end = start + 3600
-            var latencies = joined.hours[start] ?? []
-            hours.append(WindowReport(start: start, end: end, startOffset: offset, endOffset: cursor.offset(utc: end), counters: aggregate.hourCounters[k],
-                                      freeze: FreezeStats(latencies: &latencies, slaMillis: slaMillis),
-                                      isFinal: end <= finalBefore))
+            groups.append(joined.hours.removeValue(forKey: start) ?? [])
+            hours.append(WindowReport(start: start, end: end, startOffset: offset, endOffset: cursor.offset(utc: end),
+                                      counters: aggregate.hourCounters[k], freeze: FreezeStats(), isFinal: end <= finalBefore))
             dayOf.append((CivilTime.floorDiv(start + offset, 86_400), hours.count - 1))
         }
-        self.hours = hours
 
         // Days: local dates, from the first local midnight to the next (23 or 25 h under DST).
         // Every date from the first to the last is a window: a day without records is a zero.
@@ -114,25 +114,30 @@ public struct Report: Sendable {
                 var latencies: [Int] = []
                 while i < dayOf.count && dayOf[i].day == day {
                     counters += hours[dayOf[i].hour].counters
-                    // Moved out: each hour's latencies are used once more, here.
-                    if let l = joined.hours.removeValue(forKey: hours[dayOf[i].hour].start) { latencies += l }
+                    latencies += groups[dayOf[i].hour]
                     i += 1
                 }
                 let start = zone.utc(local: day * 86_400)
                 let end = zone.utc(local: (day + 1) * 86_400)
                 totals += counters
                 all += latencies
+                groups.append(latencies)
                 days.append(WindowReport(start: start, end: end, startOffset: cursor.offset(utc: start),
                                          endOffset: cursor.offset(utc: end), counters: counters,
-                                         freeze: FreezeStats(latencies: &latencies, slaMillis: slaMillis),
-                                         isFinal: end <= finalBefore))
+                                         freeze: FreezeStats(), isFinal: end <= finalBefore))
             }
         }
+        groups.append(all)
+        all = []
+        let stats = FreezeStats.summaries(of: &groups, slaMillis: slaMillis)
+        for k in hours.indices { hours[k].freeze = stats[k] }
+        for k in days.indices { days[k].freeze = stats[hours.count + k] }
+        self.hours = hours
         self.days = days
         let first = days.first?.start ?? 0
         let last = days.last?.end ?? first
         self.totals = WindowReport(start: first, end: last, startOffset: cursor.offset(utc: first), endOffset: cursor.offset(utc: last),
-                                   counters: totals, freeze: FreezeStats(latencies: &all, slaMillis: slaMillis),
+                                   counters: totals, freeze: stats[stats.count - 1],
                                    isFinal: days.allSatisfy(\.isFinal))
         if aggregate.tracksMinutes, let watermark, let today = days.last {
             let minute = CivilTime.floorDiv(watermark, 60)
