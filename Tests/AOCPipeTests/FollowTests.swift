@@ -7,6 +7,8 @@ final class Follower {
     let dir: String
     let pipeline: String
     let output: String
+    /// The node_exporter textfile sink (Prometheus text format).
+    let textfile: String
     let log: String
     var process: Process?
     var runs = 0
@@ -14,6 +16,7 @@ final class Follower {
     init(dir: String, sources: String, poll: String = "50ms") throws {
         self.dir = dir
         output = dir + "/out.json"
+        textfile = dir + "/aocpipe.prom"
         log = dir + "/follow.log"
         pipeline = dir + "/follow.yaml"
         try """
@@ -25,6 +28,7 @@ final class Follower {
             checkpoint: { path: \(dir)/state, every: 100ms }
             sinks:
               - { type: file, format: json, path: \(output) }
+              - { type: file, format: prometheus, windows: day, path: \(textfile) }
             """.write(toFile: pipeline, atomically: true, encoding: .utf8)
     }
 
@@ -188,6 +192,15 @@ func logrotate(dir: String, log: String, mode: String) throws {
             BatchRunner(config: config, progress: .never).run().report).utf8)) as? [String: Any]
         #expect(NSDictionary(dictionary: follow).value(forKey: "days") as? NSArray == (batch?["days"] as? NSArray))
         #expect(NSDictionary(dictionary: follow).value(forKey: "hours") as? NSArray == (batch?["hours"] as? NSArray))
+        // The node_exporter textfile sink: the same days, and nothing promtool objects to.
+        let prom = try String(contentsOfFile: f.textfile, encoding: .utf8)
+        for (day, published) in AOC1441Profile.published.enumerated() {
+            #expect(prom.contains("aocpipe_window_accounts_frozen{window=\"day\",start=\"2023-11-\(Text.pad(day + 1, 2))\"} \(published.frozen)\n"))
+        }
+        if FileManager.default.isExecutableFile(atPath: PrometheusTests.promtool) {
+            let check = try PrometheusTests.run(PrometheusTests.promtool, ["check", "metrics"], input: prom)
+            #expect(check.status == 0 && check.out.isEmpty && check.err.isEmpty, "\(check.out)\(check.err)")
+        }
         // A restart from the checkpoint counts nothing twice.
         try f.start()
         usleep(500_000)

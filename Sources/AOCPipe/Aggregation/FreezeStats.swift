@@ -16,6 +16,10 @@ public struct FreezeStats: Sendable, Equatable {
     public var maxMinutes = 0.0
     /// Share of latencies at or under the SLA, 0...1 (0 when there are none).
     public var withinSLA = 0.0
+    /// Sum of the latencies (ms), and how many are at or under the SLA: what adds up
+    /// across windows and agents.
+    public var sumMillis = 0
+    public var withinSLACount = 0
 
     public init() {}
 
@@ -31,6 +35,8 @@ public struct FreezeStats: Sendable, Equatable {
             if l <= slaMillis { within += 1 }
         }
         meanMinutes = Double(total) / Double(count) / 60_000
+        sumMillis = total
+        withinSLACount = within
         maxMinutes = Double(maximum) / 60_000
         withinSLA = Double(within) / Double(count)
         func rank(_ q: Double) -> Int {

@@ -9,6 +9,8 @@ public enum Renderer {
         case .jsonl: return jsonl(report, windows: windows ?? .all)
         case .csv: return csv(report, windows: windows ?? .day)
         case .thai: return thai(report)
+        case .prometheus: return Exposition.prometheus(report, windows: windows ?? .all)
+        case .openmetrics: return Exposition.openMetrics(report, windows: windows ?? .all)
         }
     }
 

@@ -1,0 +1,118 @@
+/// A report as Prometheus metrics: the text exposition format (what `/metrics` and the
+/// node_exporter textfile collector read), and OpenMetrics with event-time timestamps (what
+/// `promtool tsdb create-blocks-from openmetrics` backfills).
+///
+/// Window families are gauges (a window's count so far), one series per window, labelled
+/// `window` (`hour` or `day`) and `start` (the window's local start: `2023-11-01` for a day,
+/// `2023-11-01T08:00:00+07:00` for an hour). Counts and the freeze-duration summary's `_sum`
+/// and `_count` add up across a fleet; its quantiles do not (README, "Metrics").
+enum Exposition {
+    /// Help text of each window count, by the counter's name.
+    static let windowHelp: [String: String] = [
+        "calls": "Hotline calls (CDR lines to the hotline number) in the window, by event time.",
+        "calls_answered": "Hotline calls with disposition ANSWERED in the window.",
+        "calls_unanswered": "Hotline calls with any other disposition in the window.",
+        "cases_reported": "Cases reported (freeze log `reported` events) in the window.",
+        "freeze_requests": "Freezes requested (`freeze_requested` events) in the window.",
+        "accounts_frozen": "Accounts frozen (`frozen` events) in the window.",
+        "freezes_failed": "Freezes failed (`freeze_failed` events) in the window.",
+    ]
+
+    /// The windows and what was read, in the text exposition format (no timestamps).
+    static func prometheus(_ r: Report, windows: WindowSelection) -> String {
+        var out = ""
+        windowFamilies(r, windows: windows, timestamps: false, into: &out)
+        inputFamilies(r, into: &out)
+        return out
+    }
+
+    /// The windows in OpenMetrics, each sample at its window's start: for backfilling
+    /// reprocessed archives into Prometheus at the hours they happened.
+    static func openMetrics(_ r: Report, windows: WindowSelection) -> String {
+        var out = ""
+        windowFamilies(r, windows: windows, timestamps: true, into: &out)
+        out += "# EOF\n"
+        return out
+    }
+
+    static func windowFamilies(_ r: Report, windows: WindowSelection, timestamps: Bool, into out: inout String) {
+        let selected = Renderer.selected(r, windows)
+        let labelled = selected.map { (kind, w) in
+            (labels: "window=\"\(kind)\",start=\"\(kind == "day" ? Text.localDate(w.start, offset: w.startOffset) : Text.localTimestamp(w.start, offset: w.startOffset))\"",
+             time: timestamps ? " \(w.start)" : "", window: w)
+        }
+        for (k, (name, _)) in Counters().named.enumerated() {
+            let family = "aocpipe_window_" + name
+            header(family, "gauge", windowHelp[name] ?? name, into: &out)
+            for s in labelled { out += "\(family){\(s.labels)} \(s.window.counters.named[k].1)\(s.time)\n" }
+        }
+        let duration = "aocpipe_window_freeze_duration_seconds"
+        header(duration, "summary", "Time from a case's report to each of its accounts frozen, by the window of the freeze.", into: &out)
+        for s in labelled {
+            let f = s.window.freeze
+            if f.count > 0 {
+                for (q, minutes) in [("0.5", f.p50Minutes), ("0.9", f.p90Minutes), ("0.99", f.p99Minutes)] {
+                    out += "\(duration){\(s.labels),quantile=\"\(q)\"} \(seconds(minutes))\(s.time)\n"
+                }
+            }
+            out += "\(duration)_sum{\(s.labels)} \(Double(f.sumMillis) / 1000)\(s.time)\n"
+            out += "\(duration)_count{\(s.labels)} \(f.count)\(s.time)\n"
+        }
+        let within = "aocpipe_window_freezes_within_sla"
+        header(within, "gauge", "Accounts frozen within the SLA (15 minutes unless configured) of their case's report.", into: &out)
+        for s in labelled { out += "\(within){\(s.labels)} \(s.window.freeze.withinSLACount)\(s.time)\n" }
+        let final = "aocpipe_window_final"
+        header(final, "gauge", "1 when the window is past the watermark less the allowed lateness: its counts will not change.", into: &out)
+        for s in labelled { out += "\(final){\(s.labels)} \(s.window.isFinal ? 1 : 0)\(s.time)\n" }
+    }
+
+    static func inputFamilies(_ r: Report, into out: inout String) {
+        func perSource(_ name: String, _ help: String, _ value: (InputStats) -> Int) {
+            header(name, "counter", help, into: &out)
+            for (source, stats) in r.sources { out += "\(name){source=\(quoted(source))} \(value(stats))\n" }
+        }
+        perSource("aocpipe_source_files_total", "Files read.", \.files)
+        perSource("aocpipe_source_read_bytes_total", "Bytes read from files (compressed, for gzip).", \.bytesRead)
+        perSource("aocpipe_source_decoded_bytes_total", "Bytes of text decoded.", \.bytesDecoded)
+        perSource("aocpipe_source_lines_total", "Lines read, good or bad.", \.lines)
+        perSource("aocpipe_source_records_total", "Lines counted as records.", \.records)
+        perSource("aocpipe_source_skipped_lines_total", "Well-formed lines not counted (calls to other numbers).", \.skipped)
+        perSource("aocpipe_source_late_dropped_records_total", "Records older than the retention, not counted.", \.lateDropped)
+        perSource("aocpipe_source_truncations_total", "Files found truncated (read again from the start).", \.truncations)
+        perSource("aocpipe_source_gzip_damage_total", "Damaged or cut gzip members.", { $0.damage.count })
+        let malformed = "aocpipe_source_malformed_lines_total"
+        header(malformed, "counter", "Lines not understood, by reason.", into: &out)
+        for (source, stats) in r.sources {
+            for reason in MalformedReason.allCases.sorted() {
+                out += "\(malformed){source=\(quoted(source)),reason=\"\(reason.rawValue)\"} \(stats.malformedByReason[reason] ?? 0)\n"
+            }
+        }
+        header("aocpipe_unmatched_freezes_total", "counter", "Accounts frozen whose case has no report at or before the freeze.", into: &out)
+        out += "aocpipe_unmatched_freezes_total \(r.input.unmatched)\n"
+        if let w = r.watermark {
+            header("aocpipe_watermark_timestamp_seconds", "gauge", "Newest event time counted.", into: &out)
+            out += "aocpipe_watermark_timestamp_seconds \(w)\n"
+        }
+    }
+
+    static func header(_ family: String, _ type: String, _ help: String, into out: inout String) {
+        out += "# HELP \(family) \(help)\n# TYPE \(family) \(type)\n"
+    }
+
+    /// Minutes as seconds, to the millisecond the latencies were measured in.
+    static func seconds(_ minutes: Double) -> Double { (minutes * 60_000).rounded() / 1000 }
+
+    /// A label value in quotes, with `\`, `"` and newlines escaped.
+    static func quoted(_ value: String) -> String {
+        var s = "\""
+        for c in value {
+            switch c {
+            case "\\": s += "\\\\"
+            case "\"": s += "\\\""
+            case "\n": s += "\\n"
+            default: s.append(c)
+            }
+        }
+        return s + "\""
+    }
+}

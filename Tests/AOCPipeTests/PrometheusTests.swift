@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+@testable import AOCPipe
+
+/// The report as Prometheus metrics, checked by Prometheus's own tools: `promtool check
+/// metrics` on the exposition, and a backfill of the OpenMetrics output read back by a real
+/// Prometheus server (Debian's `prometheus` package; `.ci/run` installs it).
+@Suite struct PrometheusTests {
+    static let promtool = "/usr/bin/promtool", prometheus = "/usr/bin/prometheus"
+
+    /// Runs a program to its end: exit status, standard output and error.
+    static func run(_ path: String, _ arguments: [String], input: String? = nil) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = arguments
+        let out = Pipe(), err = Pipe(), inp = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = inp
+        try p.run()
+        if let input { inp.fileHandleForWriting.write(Data(input.utf8)) }
+        try inp.fileHandleForWriting.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func exposesEveryWindowAndWhatWasRead() throws {
+        let text = Renderer.render(try EndToEndTests.sampleReport(), as: .prometheus)
+        let lines = Set(text.split(separator: "\n").map(String.init))
+        for (day, published) in AOC1441Profile.published.enumerated() {
+            let start = "2023-11-\(Text.pad(day + 1, 2))"
+            #expect(lines.contains("aocpipe_window_calls{window=\"day\",start=\"\(start)\"} \(published.calls)"))
+            #expect(lines.contains("aocpipe_window_accounts_frozen{window=\"day\",start=\"\(start)\"} \(published.frozen)"))
+        }
+        // The hours of 1 November add up to the day's published count.
+        let firstDayHours = lines.filter { $0.hasPrefix("aocpipe_window_calls{window=\"hour\",start=\"2023-11-01T") }
+        #expect(firstDayHours.reduce(0) { $0 + Int($1.split(separator: " ").last!)! } == AOC1441Profile.published[0].calls)
+        #expect(lines.contains("aocpipe_source_records_total{source=\"telephony\"} 38564"))
+        // Every family is announced once, before its samples.
+        let families = text.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] }
+        #expect(Set(families).count == families.count)
+        // No personal data: no caller or account numbers in any label or value.
+        #expect(!text.contains("08123"))
+    }
+
+    @Test func openMetricsSamplesCarryTheirWindowStart() throws {
+        let report = try EndToEndTests.sampleReport()
+        let text = Renderer.render(report, as: .openmetrics)
+        #expect(text.hasSuffix("# EOF\n"))
+        let first = report.days[0]
+        #expect(text.contains("aocpipe_window_calls{window=\"day\",start=\"2023-11-01\"} 1310 \(first.start)\n"))
+        #expect(!text.contains("aocpipe_source_"))  // what was read is no history: not backfilled
+    }
+
+    @Test func promtoolFindsNothingToSay() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.promtool), "promtool missing: apt-get install prometheus (.ci/run does)")
+        let text = Renderer.render(try EndToEndTests.sampleReport(), as: .prometheus)
+        let check = try Self.run(Self.promtool, ["check", "metrics"], input: text)
+        #expect(check.status == 0, "\(check.out)\(check.err)")
+        #expect(check.out.isEmpty && check.err.isEmpty, "\(check.out)\(check.err)")
+    }
+
+    @Test func backfilledArchivesAnswerPromQLWithThePublishedTable() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.promtool), "promtool missing: apt-get install prometheus (.ci/run does)")
+        try #require(FileManager.default.isExecutableFile(atPath: Self.prometheus), "prometheus missing: apt-get install prometheus (.ci/run does)")
+        let dir = TempDir()
+        defer { dir.remove() }
+        let report = try EndToEndTests.sampleReport()
+        let file = dir.file("backfill.om", Renderer.render(report, as: .openmetrics))
+        let blocks = dir.path + "/data"
+        let create = try Self.run(Self.promtool, ["tsdb", "create-blocks-from", "openmetrics", "--max-block-duration=24h", file, blocks])
+        #expect(create.status == 0, "\(create.err)")
+
+        // A server on the blocks (no scraping), kept for a century: the data is from 2023.
+        let config = dir.file("prometheus.yml", "global:\n  scrape_interval: 1h\nscrape_configs: []\n")
+        let port = 19_000 + Int(getpid() % 1000)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: Self.prometheus)
+        server.arguments = ["--config.file=\(config)", "--storage.tsdb.path=\(blocks)", "--storage.tsdb.retention.time=100y",
+                            "--web.listen-address=127.0.0.1:\(port)"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+
+        // Accounts frozen per day, as an operator would ask for the whole archive.
+        let query = #"sum by (start) (last_over_time(aocpipe_window_accounts_frozen{window="day"}[30d]))"#
+        var byDay: [String: Int] = [:]
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            var url = URLComponents(string: "http://127.0.0.1:\(port)/api/v1/query")!
+            url.queryItems = [URLQueryItem(name: "query", value: query), URLQueryItem(name: "time", value: String(report.days.last!.end))]
+            // Fetched with python3 (CI has it): Foundation's HTTP client is a separate module.
+            let get = try Self.run("/usr/bin/env", ["python3", "-c", "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())",
+                                                    url.url!.absoluteString])
+            if get.status == 0,
+               let doc = try? JSONSerialization.jsonObject(with: Data(get.out.utf8)) as? [String: Any],
+               let results = (doc["data"] as? [String: Any])?["result"] as? [[String: Any]], !results.isEmpty {
+                for r in results {
+                    let start = (r["metric"] as? [String: String])?["start"] ?? "?"
+                    byDay[start] = Int(((r["value"] as? [Any])?[1] as? String) ?? "") ?? -1
+                }
+                break
+            }
+            usleep(200_000)
+        }
+        let expected = Dictionary(uniqueKeysWithValues: AOC1441Profile.published.enumerated().map {
+            ("2023-11-\(Text.pad($0.offset + 1, 2))", $0.element.frozen)
+        })
+        #expect(byDay == expected)
+    }
+}
