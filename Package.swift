@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
     targets: [
         .systemLibrary(
@@ -37,10 +38,22 @@ let package = Package(
             ],
             swiftSettings: [.define("ISAL", .when(traits: ["ISAL"]))]
         ),
+        // The HTTP endpoint (/metrics, /healthz) on SwiftNIO: a target of its own, so that the
+        // core library and its tests build without NIO.
+        .target(
+            name: "AOCPipeServer",
+            dependencies: [
+                "AOCPipe",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "aocpipe",
             dependencies: [
                 "AOCPipe",
+                "AOCPipeServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,4 +1,5 @@
 import AOCPipe
+import AOCPipeServer
 import ArgumentParser
 import Foundation
 import Logging
@@ -23,6 +24,9 @@ struct Follow: ParsableCommand {
     @Option(help: "How often to emit, e.g. 10s (default: the pipeline's follow.emit_every).")
     var emitEvery: String?
 
+    @Option(help: "Serve /metrics and /healthz on HOST:PORT (default: the pipeline's http sink; 127.0.0.1 unless said).")
+    var listen: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -44,6 +48,17 @@ struct Follow: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "aocpipe")
+        // The HTTP endpoint: --listen, or the pipeline's `{type: http}` sink.
+        let httpSink = config.sinks.first { $0.type == "http" }
+        var server: MetricsServer?
+        if let address = listen ?? httpSink.map({ $0.listen ?? "127.0.0.1:9441" }) {
+            let store = MetricsStore()
+            options.metrics = store
+            options.metricsWindows = httpSink?.windows.flatMap(WindowSelection.init(rawValue:)) ?? .all
+            server = try exitingOnError { try MetricsServer(listen: address, store: store) }
+            logger.info("serving /metrics and /healthz", metadata: ["listen": "\(server!.address)"])
+        }
+        defer { server?.stop() }
         let runner = try exitingOnError { try FollowRunner(config: config, options: options, logger: logger) }
         try exitingOnError { try runner.run() }
     }

@@ -32,11 +32,11 @@ final class Follower {
             """.write(toFile: pipeline, atomically: true, encoding: .utf8)
     }
 
-    func start(environment: [String: String] = [:]) throws {
+    func start(environment: [String: String] = [:], arguments: [String] = []) throws {
         let binary = try #require(CommandLineTests.binary)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["follow", pipeline, "--log-level", "info"]
+        p.arguments = ["follow", pipeline, "--log-level", "info"] + arguments
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         _ = FileManager.default.createFile(atPath: log + ".\(runs)", contents: nil)
         p.standardError = FileHandle(forWritingAtPath: log + ".\(runs)")
@@ -98,6 +98,20 @@ final class Follower {
         }
         return last
     }
+}
+
+/// An HTTP GET through python3 (Foundation's HTTP client is a module of its own): status and body.
+func httpGet(_ url: String) throws -> (status: Int, body: String) {
+    let script = """
+        import sys, urllib.request, urllib.error
+        try:
+            r = urllib.request.urlopen(sys.argv[1], timeout=5); print(r.status); sys.stdout.write(r.read().decode())
+        except urllib.error.HTTPError as e:
+            print(e.code); sys.stdout.write(e.read().decode())
+        """
+    let r = try PrometheusTests.run("/usr/bin/env", ["python3", "-c", script, url])
+    let lines = r.out.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+    return (Int(lines.first ?? "") ?? -1, lines.count > 1 ? String(lines[1]) : "")
 }
 
 /// Writes hotline CDR lines as Asterisk would, counting what it wrote per Bangkok day.
@@ -206,6 +220,60 @@ func logrotate(dir: String, log: String, mode: String) throws {
         usleep(500_000)
         #expect(f.stop() == 0)
         #expect((f.document?["days"] as? NSArray) == (batch?["days"] as? NSArray))
+    }
+
+    @Test func metricsEndpointAndHealthOfSourcesAndCheckpoints() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let (f, writer) = try Self.followedCDRLog(dir.path + "/Master.csv", in: dir)
+        writer.write(300)
+        try f.start(arguments: ["--listen", "127.0.0.1:0"])
+        defer { f.stop() }
+        #expect(f.waitFor(writer.truth) == writer.truth)
+        let logText = try String(contentsOfFile: f.log + ".0", encoding: .utf8)
+        let address = try #require(logText.split(separator: "\n").first { $0.contains("serving /metrics") }?
+            .split(separator: "listen=").last.map { String($0.prefix { !$0.isWhitespace && $0 != "]" }) })
+        let base = "http://\(address)"
+
+        // /metrics: the windows as emitted, valid for promtool; nothing else answers.
+        var metrics = try httpGet(base + "/metrics")
+        let deadline = Date().addingTimeInterval(10)
+        while !writer.truth.allSatisfy({ metrics.body.contains("aocpipe_window_calls{window=\"day\",start=\"\($0.key)\"} \($0.value)\n") }),
+              Date() < deadline {
+            usleep(100_000)
+            metrics = try httpGet(base + "/metrics")
+        }
+        #expect(metrics.status == 200)
+        for (day, calls) in writer.truth { #expect(metrics.body.contains("aocpipe_window_calls{window=\"day\",start=\"\(day)\"} \(calls)\n")) }
+        #expect(metrics.body.contains("aocpipe_last_checkpoint_timestamp_seconds "))
+        if FileManager.default.isExecutableFile(atPath: PrometheusTests.promtool) {
+            let check = try PrometheusTests.run(PrometheusTests.promtool, ["check", "metrics"], input: metrics.body)
+            #expect(check.status == 0 && check.out.isEmpty && check.err.isEmpty, "\(check.out)\(check.err)")
+        }
+        #expect(try httpGet(base + "/other").status == 404)
+
+        func waitForHealth(_ status: Int) throws -> (status: Int, body: String) {
+            var h = try httpGet(base + "/healthz")
+            let deadline = Date().addingTimeInterval(15)
+            while h.status != status && Date() < deadline { usleep(100_000); h = try httpGet(base + "/healthz") }
+            return h
+        }
+        #expect(try waitForHealth(200) == (200, "ok\n"))
+        // The source's only file goes away: 503 with the reason; back again: 200.
+        try FileManager.default.moveItem(atPath: writer.path, toPath: dir.path + "/elsewhere.txt")
+        let gone = try waitForHealth(503)
+        #expect(gone.status == 503)
+        #expect(gone.body.contains("source telephony: no file matches"))
+        try FileManager.default.moveItem(atPath: dir.path + "/elsewhere.txt", toPath: writer.path)
+        #expect(try waitForHealth(200).status == 200)
+        // Checkpoints stop (a folder stands where the file goes): 503; written again: 200.
+        let state = dir.path + "/state"
+        try FileManager.default.removeItem(atPath: state)
+        try FileManager.default.createDirectory(atPath: state + "/blocked", withIntermediateDirectories: true)
+        let stalled = try waitForHealth(503)
+        #expect(stalled.body.contains("checkpoint not written"), "\(stalled.body)")
+        try FileManager.default.removeItem(atPath: state)
+        #expect(try waitForHealth(200).status == 200)
     }
 
     /// Each of logrotate's modes, rotating every 0.3 s under 2,000 lines/s (dateext every

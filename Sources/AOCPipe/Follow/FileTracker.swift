@@ -32,6 +32,8 @@ final class FileTracker {
     var uncarriedSince: [Fingerprint: Date] = [:]
     static let forgetCompleteAfter: TimeInterval = 600
     var events: [String] = []
+    /// Files each source's globs matched at the last `discover` (for `/healthz`).
+    private(set) var matchedFiles: [Int] = []
 
     init(config: PipelineConfig, positions: [Checkpoint.FilePosition]) {
         self.config = config
@@ -53,9 +55,11 @@ final class FileTracker {
             return (DevIno(device: s.device, inode: s.inode), t)
         }, uniquingKeysWith: { a, _ in a })
 
+        matchedFiles = Array(repeating: 0, count: config.sources.count)
         for (sourceIndex, source) in config.sources.enumerated() {
             var paths: [String] = []
             for pattern in source.paths { paths += Glob.expand(pattern) }
+            matchedFiles[sourceIndex] = paths.count
             // Oldest first, so event time mostly moves forward as files are adopted.
             let ordered = paths.map { ($0, (try? FileManager.default.attributesOfItem(atPath: $0)[.modificationDate] as? Date) ?? .distantPast) }
                 .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }

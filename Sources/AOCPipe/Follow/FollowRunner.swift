@@ -21,6 +21,10 @@ public final class FollowRunner: @unchecked Sendable {
         public var checkpointPath: String?
         public var emitEveryMillis: Int?
         public var pollMillis: Int?
+        /// Where the HTTP endpoint reads `/metrics` and `/healthz` from, when there is one.
+        public var metrics: MetricsStore?
+        /// Which windows `/metrics` shows.
+        public var metricsWindows: WindowSelection = .all
         public init() {}
     }
 
@@ -43,7 +47,11 @@ public final class FollowRunner: @unchecked Sendable {
     static let minTickGapNanos: UInt64 = 20_000_000
     var signalSources: [DispatchSource] = []
     var lastEmit = DispatchTime(uptimeNanoseconds: 0)
+    let started = DispatchTime.now()
     var lastCheckpoint = DispatchTime.now()
+    /// When a checkpoint was last written (nil: none yet), for `/healthz` and `/metrics`.
+    var lastCheckpointWritten: DispatchTime?
+    var lastCheckpointWrittenWallClock: Int?
     var changedSinceEmit = true
     var emitScheduled = false
     var stopping = false
@@ -160,6 +168,7 @@ public final class FollowRunner: @unchecked Sendable {
             }
         }
         if now - lastCheckpoint.uptimeNanoseconds >= UInt64(config.checkpointEveryMillis) * 1_000_000 { saveCheckpoint() }
+        updateHealth()
         if !isReady {
             isReady = true
             logger.info("ready")
@@ -221,8 +230,32 @@ public final class FollowRunner: @unchecked Sendable {
                 logger.error("cannot emit", metadata: ["error": "\(error)"])
             }
         }
+        options.metrics?.publish(exposition: Renderer.render(r, as: .prometheus, windows: options.metricsWindows))
         lastEmit = DispatchTime.now()
         changedSinceEmit = false
+    }
+
+    /// What `/healthz` reports: a source whose globs match no file, checkpoints that stopped.
+    func updateHealth() {
+        guard let store = options.metrics else { return }
+        var problems: [String] = []
+        for (k, source) in config.sources.enumerated() where k < tracker.matchedFiles.count && tracker.matchedFiles[k] == 0 {
+            problems.append("source \(source.name): no file matches \(source.paths.joined(separator: ", "))")
+        }
+        if checkpointPath != nil {
+            // Due every `checkpoint.every`: three missed (and at least a second) is a problem.
+            let limit = UInt64(max(3 * config.checkpointEveryMillis, 1_000)) * 1_000_000
+            let since = DispatchTime.now().uptimeNanoseconds - (lastCheckpointWritten ?? started).uptimeNanoseconds
+            if since > limit { problems.append("checkpoint not written for \(since / 1_000_000_000) s") }
+        }
+        var agent = "# HELP aocpipe_files_open Files being followed.\n# TYPE aocpipe_files_open gauge\n"
+        agent += "aocpipe_files_open \(tracker.tails.count)\n"
+        if let written = lastCheckpointWrittenWallClock {
+            agent += "# HELP aocpipe_last_checkpoint_timestamp_seconds When the checkpoint was last written.\n"
+            agent += "# TYPE aocpipe_last_checkpoint_timestamp_seconds gauge\n"
+            agent += "aocpipe_last_checkpoint_timestamp_seconds \(written)\n"
+        }
+        store.setAgent(agent, problems: problems)
     }
 
     func saveCheckpoint() {
@@ -233,6 +266,8 @@ public final class FollowRunner: @unchecked Sendable {
         let crash = crashPoint.flatMap { $0.count == checkpointsWritten ? $0.stage : nil }
         do {
             try state.save(to: path) { stage in if stage == crash { _exit(137) } }
+            lastCheckpointWritten = DispatchTime.now()
+            lastCheckpointWrittenWallClock = Int(Date().timeIntervalSince1970)
         } catch {
             logger.error("cannot write the checkpoint", metadata: ["error": "\(error)"])
         }
