@@ -55,6 +55,7 @@ struct Follow: ParsableCommand {
             let store = MetricsStore()
             options.metrics = store
             options.metricsWindows = httpSink?.windows.flatMap(WindowSelection.init(rawValue:)) ?? .all
+            options.metricsHorizonMillis = httpSink?.horizonMillis ?? PipelineConfig.defaultHorizonMillis
             server = try exitingOnError { try MetricsServer(listen: address, store: store) }
             logger.info("serving /metrics and /healthz", metadata: ["listen": "\(server!.address)"])
         }

@@ -28,7 +28,7 @@ final class Follower {
             checkpoint: { path: \(dir)/state, every: 100ms }
             sinks:
               - { type: file, format: json, path: \(output) }
-              - { type: file, format: prometheus, windows: day, path: \(textfile) }
+              - { type: file, format: prometheus, windows: day, horizon: 60d, path: \(textfile) }
             """.write(toFile: pipeline, atomically: true, encoding: .utf8)
     }
 
@@ -246,6 +246,11 @@ func logrotate(dir: String, log: String, mode: String) throws {
         #expect(metrics.status == 200)
         for (day, calls) in writer.truth { #expect(metrics.body.contains("aocpipe_window_calls{window=\"day\",start=\"\(day)\"} \(calls)\n")) }
         #expect(metrics.body.contains("aocpipe_last_checkpoint_timestamp_seconds "))
+        #expect(metrics.body.contains("aocpipe_files_open 1\n"))
+        let today = try #require(writer.truth.keys.max())
+        #expect(metrics.body.contains("aocpipe_rolling_calls{window=\"today\"} \(writer.truth[today]!)\n"))
+        #expect(metrics.body.contains("aocpipe_rotations_total 0\n"))
+        #expect(metrics.body.contains("aocpipe_source_lag_bytes{source=\"telephony\"} 0\n"))
         if FileManager.default.isExecutableFile(atPath: PrometheusTests.promtool) {
             let check = try PrometheusTests.run(PrometheusTests.promtool, ["check", "metrics"], input: metrics.body)
             #expect(check.status == 0 && check.out.isEmpty && check.err.isEmpty, "\(check.out)\(check.err)")

@@ -44,6 +44,16 @@ import Testing
         #expect(!text.contains("08123"))
     }
 
+    @Test func aHorizonBoundsTheWindowsShown() throws {
+        // Watermark 2023-11-14T23:54:55+07:00: three days back is 11 November 23:54:55.
+        let r = try EndToEndTests.sampleReport().within(horizonMillis: 3 * 86_400_000)
+        #expect(r.days.map { Text.localDate($0.start, offset: $0.startOffset) } == ["2023-11-11", "2023-11-12", "2023-11-13", "2023-11-14"])
+        #expect(r.hours.first.map { Text.localTimestamp($0.start, offset: $0.startOffset) } == "2023-11-11T23:00:00+07:00")
+        let text = Renderer.render(r, as: .prometheus, windows: .day)
+        #expect(!text.contains("start=\"2023-11-10\""))
+        #expect(text.contains("aocpipe_window_accounts_frozen{window=\"day\",start=\"2023-11-14\"} 349\n"))
+    }
+
     @Test func openMetricsSamplesCarryTheirWindowStart() throws {
         let report = try EndToEndTests.sampleReport()
         let text = Renderer.render(report, as: .openmetrics)
@@ -109,5 +119,83 @@ import Testing
             ("2023-11-\(Text.pad($0.offset + 1, 2))", $0.element.frozen)
         })
         #expect(byDay == expected)
+    }
+}
+
+/// Two agents, each following half of a generated data set, scraped by a real Prometheus:
+/// a PromQL sum across the fleet gives the generator's own per-day truth.
+@Suite(.serialized) struct FleetTests {
+    @Test func prometheusSumsTwoAgentsToTheTruth() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: PrometheusTests.prometheus), "prometheus missing: apt-get install prometheus (.ci/run does)")
+        let dir = TempDir()
+        defer { dir.remove() }
+        var profile = SyntheticProfile()
+        profile.days = 3
+        profile.callsPerDay = 3000
+        profile.files = 2
+        let truth = try profile.generate(outDir: dir.path + "/logs")
+
+        // Agent k follows the k-th file of each log.
+        var agents: [Follower] = []
+        var targets: [String] = []
+        defer { for a in agents { a.stop() } }
+        for k in 1...2 {
+            let home = dir.path + "/agent\(k)"
+            try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+            let agent = try Follower(dir: home, sources: """
+                  - { name: telephony, format: asterisk-cdr, paths: ["\(dir.path)/logs/telephony/Master.csv-000\(k)*"] }
+                  - { name: freeze, format: freeze-jsonl, paths: ["\(dir.path)/logs/freeze/freeze.jsonl-000\(k)*"] }
+                """)
+            try agent.start(arguments: ["--listen", "127.0.0.1:0"])
+            agents.append(agent)
+            let log = try String(contentsOfFile: agent.log + ".0", encoding: .utf8)
+            let address = try #require(log.split(separator: "\n").first { $0.contains("serving /metrics") }?
+                .split(separator: "listen=").last.map { String($0.prefix { !$0.isWhitespace && $0 != "]" }) })
+            targets.append("\"\(address)\"")
+        }
+
+        let config = dir.file("prometheus.yml", """
+            global: { scrape_interval: 1s, evaluation_interval: 1s }
+            scrape_configs:
+              - job_name: aocpipe
+                static_configs: [{ targets: [\(targets.joined(separator: ", "))] }]
+            """)
+        let port = 19_500 + Int(getpid() % 400)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: PrometheusTests.prometheus)
+        server.arguments = ["--config.file=\(config)", "--storage.tsdb.path=\(dir.path)/tsdb", "--web.listen-address=127.0.0.1:\(port)"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+
+        func fleet(_ metric: String) throws -> [String: Int] {
+            let url = "http://127.0.0.1:\(port)/api/v1/query?query="
+                + "sum%20by%20(start)%20(\(metric)%7Bwindow%3D%22day%22%7D)"
+            let r = try httpGet(url)
+            guard r.status == 200, let doc = try? JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [String: Any],
+                  let results = (doc["data"] as? [String: Any])?["result"] as? [[String: Any]] else { return [:] }
+            var out: [String: Int] = [:]
+            for x in results {
+                if let start = (x["metric"] as? [String: String])?["start"], let v = (x["value"] as? [Any])?[1] as? String, let n = Int(v), n > 0 {
+                    out[start] = n
+                }
+            }
+            return out
+        }
+        let calls = Dictionary(uniqueKeysWithValues: truth.days.map { ($0.day, $0.calls) }).filter { $0.value > 0 }
+        let frozen = Dictionary(uniqueKeysWithValues: truth.days.map { ($0.day, $0.accountsFrozen) }).filter { $0.value > 0 }
+        var gotCalls: [String: Int] = [:], gotFrozen: [String: Int] = [:]
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            gotCalls = try fleet("aocpipe_window_calls")
+            gotFrozen = try fleet("aocpipe_window_accounts_frozen")
+            if gotCalls == calls && gotFrozen == frozen { break }
+            usleep(500_000)
+        }
+        #expect(gotCalls == calls)
+        #expect(gotFrozen == frozen)
+        // Each agent counted only its half: neither alone has the whole.
+        #expect(agents.allSatisfy { $0.callsPerDay != calls })
     }
 }

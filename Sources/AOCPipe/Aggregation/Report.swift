@@ -153,3 +153,16 @@ public struct Report: Sendable {
         }
     }
 }
+
+extension Report {
+    /// The same report with only the hours and days that end within `horizonMillis` of the
+    /// watermark (Prometheus: a series per window, so the windows shown are bounded).
+    public func within(horizonMillis: Int) -> Report {
+        guard let watermark else { return self }
+        let from = watermark - horizonMillis / 1000
+        var r = self
+        r.hours = hours.filter { $0.end > from }
+        r.days = days.filter { $0.end > from }
+        return r
+    }
+}

@@ -32,6 +32,8 @@ final class FileTracker {
     var uncarriedSince: [Fingerprint: Date] = [:]
     static let forgetCompleteAfter: TimeInterval = 600
     var events: [String] = []
+    /// Followed files seen under a new name (rotations), since start.
+    private(set) var renames = 0
     /// Files each source's globs matched at the last `discover` (for `/healthz`).
     private(set) var matchedFiles: [Int] = []
 
@@ -68,7 +70,10 @@ final class FileTracker {
                 let key = DevIno(device: id.device, inode: id.inode)
                 seen.insert(key)
                 if let tail = byInode[key] {
-                    if tail.path != path { events.append("\(tail.path) is now \(path)") }
+                    if tail.path != path {
+                        events.append("\(tail.path) is now \(path)")
+                        renames += 1
+                    }
                     tail.path = path
                     matchedTails.insert(ObjectIdentifier(tail))
                     continue

@@ -23,8 +23,9 @@ public final class FollowRunner: @unchecked Sendable {
         public var pollMillis: Int?
         /// Where the HTTP endpoint reads `/metrics` and `/healthz` from, when there is one.
         public var metrics: MetricsStore?
-        /// Which windows `/metrics` shows.
+        /// Which windows `/metrics` shows: hours, days or both, ending within the horizon.
         public var metricsWindows: WindowSelection = .all
+        public var metricsHorizonMillis = PipelineConfig.defaultHorizonMillis
         public init() {}
     }
 
@@ -230,7 +231,8 @@ public final class FollowRunner: @unchecked Sendable {
                 logger.error("cannot emit", metadata: ["error": "\(error)"])
             }
         }
-        options.metrics?.publish(exposition: Renderer.render(r, as: .prometheus, windows: options.metricsWindows))
+        options.metrics?.publish(exposition: Renderer.render(r.within(horizonMillis: options.metricsHorizonMillis),
+                                                             as: .prometheus, windows: options.metricsWindows))
         lastEmit = DispatchTime.now()
         changedSinceEmit = false
     }
@@ -250,6 +252,13 @@ public final class FollowRunner: @unchecked Sendable {
         }
         var agent = "# HELP aocpipe_files_open Files being followed.\n# TYPE aocpipe_files_open gauge\n"
         agent += "aocpipe_files_open \(tracker.tails.count)\n"
+        agent += "# HELP aocpipe_rotations_total Followed files seen under a new name (rotations), since start.\n"
+        agent += "# TYPE aocpipe_rotations_total counter\naocpipe_rotations_total \(tracker.renames)\n"
+        var lag = Array(repeating: 0, count: config.sources.count)
+        for t in tracker.tails { lag[t.source] += max(0, t.file.status.size - t.bytesConsumed) }
+        agent += "# HELP aocpipe_source_lag_bytes Bytes in followed files not read yet (newest byte seen less newest byte counted).\n"
+        agent += "# TYPE aocpipe_source_lag_bytes gauge\n"
+        for (k, source) in config.sources.enumerated() { agent += "aocpipe_source_lag_bytes{source=\(Exposition.quoted(source.name))} \(lag[k])\n" }
         if let written = lastCheckpointWrittenWallClock {
             agent += "# HELP aocpipe_last_checkpoint_timestamp_seconds When the checkpoint was last written.\n"
             agent += "# TYPE aocpipe_last_checkpoint_timestamp_seconds gauge\n"

@@ -22,6 +22,7 @@ enum Exposition {
     static func prometheus(_ r: Report, windows: WindowSelection) -> String {
         var out = ""
         windowFamilies(r, windows: windows, timestamps: false, into: &out)
+        rollingFamilies(r, into: &out)
         inputFamilies(r, into: &out)
         return out
     }
@@ -36,17 +37,37 @@ enum Exposition {
     }
 
     static func windowFamilies(_ r: Report, windows: WindowSelection, timestamps: Bool, into out: inout String) {
-        let selected = Renderer.selected(r, windows)
-        let labelled = selected.map { (kind, w) in
-            (labels: "window=\"\(kind)\",start=\"\(kind == "day" ? Text.localDate(w.start, offset: w.startOffset) : Text.localTimestamp(w.start, offset: w.startOffset))\"",
-             time: timestamps ? " \(w.start)" : "", window: w)
+        let labelled = Renderer.selected(r, windows).map { (kind, w) in
+            Labelled(labels: "window=\"\(kind)\",start=\"\(kind == "day" ? Text.localDate(w.start, offset: w.startOffset) : Text.localTimestamp(w.start, offset: w.startOffset))\"",
+                     time: timestamps ? " \(w.start)" : "", window: w)
         }
+        families(prefix: "aocpipe_window_", labelled, into: &out)
+        let final = "aocpipe_window_final"
+        header(final, "gauge", "1 when the window is past the watermark less the allowed lateness: its counts will not change.", into: &out)
+        for s in labelled { out += "\(final){\(s.labels)} \(s.window.isFinal ? 1 : 0)\(s.time)\n" }
+    }
+
+    /// Follow's rolling windows (`last_60m`, `last_24h`, `today`), labelled `window` only, so
+    /// that "today across the fleet" is one `sum`.
+    static func rollingFamilies(_ r: Report, into out: inout String) {
+        guard !r.rolling.isEmpty else { return }
+        families(prefix: "aocpipe_rolling_", r.rolling.map { Labelled(labels: "window=\"\($0.name)\"", time: "", window: $0.window) }, into: &out)
+    }
+
+    struct Labelled {
+        var labels: String
+        var time: String
+        var window: WindowReport
+    }
+
+    /// The counts, the freeze-duration summary and the within-SLA count of each window.
+    static func families(prefix: String, _ labelled: [Labelled], into out: inout String) {
         for (k, (name, _)) in Counters().named.enumerated() {
-            let family = "aocpipe_window_" + name
+            let family = prefix + name
             header(family, "gauge", windowHelp[name] ?? name, into: &out)
             for s in labelled { out += "\(family){\(s.labels)} \(s.window.counters.named[k].1)\(s.time)\n" }
         }
-        let duration = "aocpipe_window_freeze_duration_seconds"
+        let duration = prefix + "freeze_duration_seconds"
         header(duration, "summary", "Time from a case's report to each of its accounts frozen, by the window of the freeze.", into: &out)
         for s in labelled {
             let f = s.window.freeze
@@ -58,12 +79,9 @@ enum Exposition {
             out += "\(duration)_sum{\(s.labels)} \(Double(f.sumMillis) / 1000)\(s.time)\n"
             out += "\(duration)_count{\(s.labels)} \(f.count)\(s.time)\n"
         }
-        let within = "aocpipe_window_freezes_within_sla"
+        let within = prefix + "freezes_within_sla"
         header(within, "gauge", "Accounts frozen within the SLA (15 minutes unless configured) of their case's report.", into: &out)
         for s in labelled { out += "\(within){\(s.labels)} \(s.window.freeze.withinSLACount)\(s.time)\n" }
-        let final = "aocpipe_window_final"
-        header(final, "gauge", "1 when the window is past the watermark less the allowed lateness: its counts will not change.", into: &out)
-        for s in labelled { out += "\(final){\(s.labels)} \(s.window.isFinal ? 1 : 0)\(s.time)\n" }
     }
 
     static func inputFamilies(_ r: Report, into out: inout String) {

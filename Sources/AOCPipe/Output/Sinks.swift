@@ -16,14 +16,17 @@ final class Sink {
     let target: Target
     let format: OutputFormat
     let windows: WindowSelection?
+    /// Prometheus formats: only the windows ending within this long of the watermark.
+    let horizonMillis: Int
     let redraw: Bool
     /// jsonl: the last line written for each window.
     var lastLines: [String: String] = [:]
 
-    init(target: Target, format: OutputFormat, windows: WindowSelection?) {
+    init(target: Target, format: OutputFormat, windows: WindowSelection?, horizonMillis: Int = PipelineConfig.defaultHorizonMillis) {
         self.target = target
         self.format = format
         self.windows = windows
+        self.horizonMillis = horizonMillis
         if case .stdout = target { redraw = format == .table && isatty(1) == 1 } else { redraw = false }
     }
 
@@ -33,8 +36,8 @@ final class Sink {
             let windows = s.windows.flatMap(WindowSelection.init(rawValue:))
             switch s.type {
             case "stdout": return Sink(target: .stdout, format: format, windows: windows)
-            case "file": return s.path.map { Sink(target: .file($0), format: format, windows: windows) }
-            default: return nil  // http: the metrics endpoint (not built yet)
+            case "file": return s.path.map { Sink(target: .file($0), format: format, windows: windows, horizonMillis: s.horizonMillis) }
+            default: return nil  // http: the metrics endpoint, started by the command line
             }
         }
         return sinks.isEmpty ? [Sink(target: .stdout, format: .table, windows: nil)] : sinks
@@ -52,6 +55,12 @@ final class Sink {
             switch target {
             case .stdout: Self.write(out)
             case .file(let path): try Self.append(out, to: path)
+            }
+        case .prometheus, .openmetrics:
+            let text = Renderer.render(report.within(horizonMillis: horizonMillis), as: format, windows: windows)
+            switch target {
+            case .stdout: Self.write(text)
+            case .file(let path): try AtomicFile.write(text, to: path)
             }
         default:
             let text = Renderer.render(report, as: format, windows: windows)

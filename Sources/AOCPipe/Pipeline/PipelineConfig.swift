@@ -35,7 +35,12 @@ public struct PipelineConfig: Sendable {
         public var path: String?
         public var windows: String?
         public var listen: String?
+        /// Prometheus formats: expose the windows that end within this long of the watermark.
+        public var horizonMillis: Int = PipelineConfig.defaultHorizonMillis
     }
+
+    /// Windows exposed to Prometheus by default: the last week's (a series per window).
+    public static let defaultHorizonMillis = 7 * 86_400_000
 
     public var file: String
     public var name: String
@@ -125,7 +130,7 @@ public struct PipelineConfig: Sendable {
         }
         if let sinksNode = top.node("sinks") {
             for (i, node) in try top.sequence(sinksNode, key: "sinks").enumerated() {
-                let m = try YAMLMapping(node, file: file, path: "sinks[\(i)]", known: ["type", "format", "path", "windows", "listen"])
+                let m = try YAMLMapping(node, file: file, path: "sinks[\(i)]", known: ["type", "format", "path", "windows", "listen", "horizon"])
                 guard let type = try m.string("type") else { throw m.missing("type") }
                 guard ["stdout", "file", "http"].contains(type) else {
                     throw m.error("type", "unknown sink type \"\(type)\" (known: stdout, file, http)")
@@ -140,7 +145,8 @@ public struct PipelineConfig: Sendable {
                 }
                 let path = try m.string("path")
                 if type == "file" && path == nil { throw m.missing("path") }
-                config.sinks.append(Sink(type: type, format: format, path: path, windows: windows, listen: try m.string("listen")))
+                config.sinks.append(Sink(type: type, format: format, path: path, windows: windows, listen: try m.string("listen"),
+                                         horizonMillis: try m.duration("horizon") ?? PipelineConfig.defaultHorizonMillis))
             }
         }
         return config
