@@ -41,7 +41,9 @@ import Testing
         #expect(c.sources.map(\.name) == ["telephony", "freeze"])
         let f = try PipelineConfig.load(path: packageRoot + "/Pipelines/aoc1441-follow.yaml")
         #expect(f.checkpointPath == "/var/lib/aocpipe/aoc1441.state")
-        #expect(f.sinks.count == 3)
+        #expect(f.sinks.map(\.type) == ["file", "file", "file", "http"])
+        #expect(f.sinks.last?.listen == "127.0.0.1:9441")
+        #expect(f.sinks.last?.horizonMillis == 7 * 86_400_000)
     }
 
     @Test func unknownKeyNamesFileLineAndKey() {

@@ -197,5 +197,11 @@ import Testing
         #expect(gotFrozen == frozen)
         // Each agent counted only its half: neither alone has the whole.
         #expect(agents.allSatisfy { $0.callsPerDay != calls })
+        // And what each agent serves is clean for promtool.
+        for target in targets {
+            let body = try httpGet("http://\(target.dropFirst().dropLast())/metrics").body
+            let check = try PrometheusTests.run(PrometheusTests.promtool, ["check", "metrics"], input: body)
+            #expect(check.status == 0 && check.out.isEmpty && check.err.isEmpty, "\(check.out)\(check.err)")
+        }
     }
 }
