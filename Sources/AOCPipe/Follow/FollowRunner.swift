@@ -49,6 +49,8 @@ public final class FollowRunner: @unchecked Sendable {
     var signalSources: [DispatchSource] = []
     var lastEmit = DispatchTime(uptimeNanoseconds: 0)
     let started = DispatchTime.now()
+    /// Files that could not be read at the last poll (for `/healthz`).
+    var readErrors: [String] = []
     var lastCheckpoint = DispatchTime.now()
     /// When a checkpoint was last written (nil: none yet), for `/healthz` and `/metrics`.
     var lastCheckpointWritten: DispatchTime?
@@ -177,6 +179,7 @@ public final class FollowRunner: @unchecked Sendable {
     }
 
     func readAll() {
+        readErrors.removeAll()
         for (source, stats) in tracker.discover() { state.sources[source] += stats }
         for tail in tracker.tails {
             if tracker.checkTruncation(tail) {
@@ -192,6 +195,7 @@ public final class FollowRunner: @unchecked Sendable {
                 read = try tail.poll(buffer: buffer, budget: 64 << 20)
             } catch {
                 logger.error("cannot read", metadata: ["file": "\(tail.path)", "error": "\(error)"])
+                readErrors.append("cannot read \(tail.path): \(error)")
                 continue
             }
             absorb(tail)
@@ -240,7 +244,7 @@ public final class FollowRunner: @unchecked Sendable {
     /// What `/healthz` reports: a source whose globs match no file, checkpoints that stopped.
     func updateHealth() {
         guard let store = options.metrics else { return }
-        var problems: [String] = []
+        var problems: [String] = readErrors
         for (k, source) in config.sources.enumerated() where k < tracker.matchedFiles.count && tracker.matchedFiles[k] == 0 {
             problems.append("source \(source.name): no file matches \(source.paths.joined(separator: ", "))")
         }
