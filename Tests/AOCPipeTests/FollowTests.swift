@@ -53,6 +53,13 @@ final class Follower {
         Issue.record("follow did not get ready")
     }
 
+    /// Where `--listen 127.0.0.1:0` ended up, as its log says (`... listen=127.0.0.1:PORT`).
+    func listenAddress() throws -> String {
+        let text = try String(contentsOfFile: log + ".\(runs - 1)", encoding: .utf8)
+        return try #require(text.split(separator: "\n").first { $0.contains("serving /metrics") }?
+            .split(separator: "listen=").last.map { String($0.prefix { !$0.isWhitespace && $0 != "]" }) })
+    }
+
     func kill9() {
         guard let p = process else { return }
         kill(p.processIdentifier, SIGKILL)
@@ -230,10 +237,7 @@ func logrotate(dir: String, log: String, mode: String) throws {
         try f.start(arguments: ["--listen", "127.0.0.1:0"])
         defer { f.stop() }
         #expect(f.waitFor(writer.truth) == writer.truth)
-        let logText = try String(contentsOfFile: f.log + ".0", encoding: .utf8)
-        let address = try #require(logText.split(separator: "\n").first { $0.contains("serving /metrics") }?
-            .split(separator: "listen=").last.map { String($0.prefix { !$0.isWhitespace && $0 != "]" }) })
-        let base = "http://\(address)"
+        let base = "http://\(try f.listenAddress())"
 
         // /metrics: the windows as emitted, valid for promtool; nothing else answers.
         var metrics = try httpGet(base + "/metrics")

@@ -148,10 +148,7 @@ import Testing
                 """)
             try agent.start(arguments: ["--listen", "127.0.0.1:0"])
             agents.append(agent)
-            let log = try String(contentsOfFile: agent.log + ".0", encoding: .utf8)
-            let address = try #require(log.split(separator: "\n").first { $0.contains("serving /metrics") }?
-                .split(separator: "listen=").last.map { String($0.prefix { !$0.isWhitespace && $0 != "]" }) })
-            targets.append("\"\(address)\"")
+            targets.append("\"\(try agent.listenAddress())\"")
         }
 
         let config = dir.file("prometheus.yml", """
