@@ -277,8 +277,13 @@ func logrotate(dir: String, log: String, mode: String) throws {
         #expect(try waitForHealth(200).status == 200)
         // Checkpoints stop (a folder stands where the file goes): 503; written again: 200.
         let state = dir.path + "/state"
-        try FileManager.default.removeItem(atPath: state)
-        try FileManager.default.createDirectory(atPath: state + "/blocked", withIntermediateDirectories: true)
+        // follow writes a new checkpoint every 100 ms: retry until the folder wins the race.
+        var blocked = false
+        for _ in 0..<100 where !blocked {
+            try? FileManager.default.removeItem(atPath: state)
+            blocked = (try? FileManager.default.createDirectory(atPath: state + "/blocked", withIntermediateDirectories: true)) != nil
+        }
+        try #require(blocked)
         let stalled = try waitForHealth(503)
         #expect(stalled.body.contains("checkpoint not written"), "\(stalled.body)")
         try FileManager.default.removeItem(atPath: state)
