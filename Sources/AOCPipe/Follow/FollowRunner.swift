@@ -107,7 +107,10 @@ public final class FollowRunner: @unchecked Sendable {
         for sig in [SIGTERM, SIGINT] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue) as! DispatchSource
-            source.setEventHandler { [unowned self] in
+            // Weak, as every block below: a block may still run after `run()` returned and the
+            // runner is gone (seen: a scheduled emission firing after shutdown, under load).
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
                 if self.stopping {
                     self.logger.warning("second signal: exiting now")
                     _exit(1)
@@ -120,7 +123,7 @@ public final class FollowRunner: @unchecked Sendable {
         }
         let poll = options.pollMillis ?? config.pollMillis
         let t = DispatchSource.makeTimerSource(queue: queue) as! DispatchSource
-        t.setEventHandler { [unowned self] in self.tick() }
+        t.setEventHandler { [weak self] in self?.tick() }
         t.schedule(deadline: .now(), repeating: .milliseconds(max(poll, 1)), leeway: .milliseconds(max(poll / 10, 1)))
         t.resume()
         timer = t
@@ -143,7 +146,8 @@ public final class FollowRunner: @unchecked Sendable {
         let since = DispatchTime.now().uptimeNanoseconds - lastTick.uptimeNanoseconds
         if since >= Self.minTickGapNanos { tick(); return }
         tickPending = true
-        queue.asyncAfter(deadline: .now() + .nanoseconds(Int(Self.minTickGapNanos - since))) { [unowned self] in
+        queue.asyncAfter(deadline: .now() + .nanoseconds(Int(Self.minTickGapNanos - since))) { [weak self] in
+            guard let self else { return }
             self.tickPending = false
             self.tick()
         }
@@ -164,7 +168,8 @@ public final class FollowRunner: @unchecked Sendable {
             } else if !emitScheduled {
                 // Not due yet: emit when it is, even if nothing wakes the loop before then.
                 emitScheduled = true
-                queue.asyncAfter(deadline: .now() + .nanoseconds(Int(emitEvery - since))) { [unowned self] in
+                queue.asyncAfter(deadline: .now() + .nanoseconds(Int(emitEvery - since))) { [weak self] in
+                    guard let self else { return }
                     self.emitScheduled = false
                     if self.changedSinceEmit && !self.stopping { self.emit() }
                 }
