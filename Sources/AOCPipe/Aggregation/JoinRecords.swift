@@ -61,7 +61,6 @@ struct JoinRecords: Sendable {
     private var storage = Storage()
 
     var count: Int { storage.count }
-    var isEmpty: Bool { storage.count == 0 }
 
     private mutating func unique() -> Storage {
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }

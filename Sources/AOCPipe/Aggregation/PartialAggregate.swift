@@ -74,6 +74,14 @@ public struct PartialAggregate: Sendable {
         return i
     }
 
+    /// This aggregate, leaving an empty one (same zone, same minute tracking) in its place:
+    /// the caller then holds the only copy, which merges by moving its memory, not copying it.
+    public mutating func take() -> PartialAggregate {
+        let taken = self
+        self = PartialAggregate(reportZone: cursor.zone, tracksMinutes: tracksMinutes)
+        return taken
+    }
+
     /// The join, leaving an empty one in its place (the caller then holds the only copy).
     mutating func takeJoin() -> LatencyJoin {
         let taken = join

@@ -18,7 +18,6 @@ public struct FreezeJSONParser: LineParser {
         var present = false
     }
 
-
     public mutating func parse(_ line: UnsafeRawBufferPointer) -> ParseOutcome {
         var s = JSONScanner(line)
         var ts = StringSlice(), event = StringSlice(), caseID = StringSlice()
@@ -29,13 +28,17 @@ public struct FreezeJSONParser: LineParser {
         // without looking the keys up, then the rest as any object. Anything else (another
         // order, spaces, escapes in keys) takes the general path from the start.
         var afterValue = Self.knownPrefix(&s, &ts, &event, &caseID)
+        var emptyObject = false
         if !afterValue {
             s.i = open
             ts = StringSlice(); event = StringSlice(); caseID = StringSlice()
             guard s.skipSpace() else { return .malformed(.badJSON) }
-            if s.peek == UInt8(ascii: "}") { s.i += 1 }
+            if s.peek == UInt8(ascii: "}") {
+                s.i += 1
+                emptyObject = true
+            }
         }
-        if afterValue || s.p[s.i - 1] != UInt8(ascii: "}") {
+        if !emptyObject {
             while true {
                 if !afterValue {
                     guard s.peek == UInt8(ascii: "\""), let key = s.scanString(),

@@ -99,7 +99,7 @@ public struct BatchRunner: Sendable {
                     var result = try processor.process(path: item.path, source: sources[item.source],
                                                        reportZone: zone, progress: counter)
                     try committed.withLock { (state: inout Committed) throws in
-                        state.checkpoint.aggregate.merge(result.takeAggregate())
+                        state.checkpoint.aggregate.merge(result.aggregate.take())
                         state.checkpoint.sources[item.source] += result.stats
                         state.checkpoint.files.append(Checkpoint.FilePosition(
                             source: item.source, path: item.path, fingerprint: fingerprint,

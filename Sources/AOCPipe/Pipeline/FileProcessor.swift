@@ -7,14 +7,6 @@ public struct FileResult: Sendable {
     public var aggregate: PartialAggregate
     public var stats: InputStats
     public var samples: [QuarantineSample]
-
-    /// The aggregate, leaving an empty one: the caller then holds its only copy, which merges
-    /// by moving its memory rather than copying it.
-    public mutating func takeAggregate() -> PartialAggregate {
-        let taken = aggregate
-        aggregate = PartialAggregate(reportZone: aggregate.cursor.zone, tracksMinutes: aggregate.tracksMinutes)
-        return taken
-    }
 }
 
 /// Reads, decodes, frames and parses one file.
@@ -109,7 +101,7 @@ public struct FileProcessor: Sendable {
         if let failure = parts.lazy.compactMap(\.failure).first { throw failure }
         var merged = parts.removeLast().worker
         while var part = parts.popLast() {
-            merged.aggregate.merge(part.worker.takeAggregate())
+            merged.aggregate.merge(part.worker.aggregate.take())
             merged.stats += part.worker.stats
             merged.samples += part.worker.samples
         }

@@ -40,13 +40,6 @@ struct SourceWorker<Parser: LineParser>: LineSink {
         }
     }
 
-    /// The aggregate, leaving an empty one (so the caller holds the only copy).
-    mutating func takeAggregate() -> PartialAggregate {
-        let taken = aggregate
-        aggregate = PartialAggregate(reportZone: aggregate.cursor.zone, tracksMinutes: aggregate.tracksMinutes)
-        return taken
-    }
-
     mutating func brokenLine(_ reason: MalformedReason, offset: Int) {
         malformed(reason, offset: offset, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
     }
