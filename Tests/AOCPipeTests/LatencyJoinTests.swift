@@ -103,10 +103,10 @@ import Testing
         #expect(Self.joined(&restored) == Self.reference(reports, freezes))
     }
 
-    @Test(arguments: [0, 1, 2, 17, 100, 5_000])
+    @Test(arguments: [0, 1, 2, 17, 49, 100, 5_000, 150_000])
     func sortingOrdersAnyInput(count: Int) {
         var rng = SeededRandom(seed: 9)
-        for pattern in 0..<4 {
+        for pattern in 0..<7 {
             var records = JoinRecords()
             var plain: [JoinRecord] = []
             for i in 0..<count {
@@ -115,7 +115,10 @@ import Testing
                 case 0: key = UInt64(i)                        // sorted
                 case 1: key = UInt64(count - i)                // reversed
                 case 2: key = UInt64(rng.below(3))             // many equal keys
-                default: key = UInt64(rng.below(1 << 40))      // random
+                case 3: key = UInt64(rng.below(1 << 40))       // random
+                case 4: key = UInt64(max(0, i + rng.below(200) - 100))  // nearly sorted, as logs come
+                case 5: key = UInt64.max - UInt64(rng.below(1 << 20))   // the top of the range
+                default: key = rng.below(2) == 0 ? UInt64(rng.below(1000)) : UInt64(1) << 62 | UInt64(rng.below(9))  // two clusters far apart
                 }
                 let r = JoinRecord(key: key, millis: rng.below(100))
                 records.append(r)
@@ -128,9 +131,13 @@ import Testing
 
     @Test func selectionGivesTheNearestRanksOfASort() {
         var rng = SeededRandom(seed: 3)
-        for n in [1, 2, 3, 10, 99, 100, 101, 1_000, 20_000] {
-            for spread in [1, 5, 1_000_000] {
-                var values = (0..<n).map { _ in rng.below(spread) * 1000 }
+        for n in [1, 2, 3, 10, 99, 100, 101, 1_000, 4_096, 4_097, 20_000, 100_000] {
+            for spread in [1, 5, 1_000_000, -1] {
+                // spread -1: a few huge outliers over a narrow mass (the histogram's buckets
+                // are then too coarse at first, and the one that matters is looked into again).
+                var values = (0..<n).map { k in
+                    spread > 0 ? rng.below(spread) * 1000 : (k % 5_000 == 7 ? 1 << 50 : rng.below(3_000))
+                }
                 let sorted = values.sorted()
                 func rank(_ q: Double) -> Double { Double(sorted[min(max(Int((q * Double(n)).rounded(.up)), 1), n) - 1]) / 60_000 }
                 let stats = FreezeStats(latencies: &values, slaMillis: 500_000)

@@ -94,8 +94,12 @@ struct LatencyJoin: Sendable {
         var reports = logs.reports, freezes = logs.freezes
         logs.reports = JoinRecords(); logs.freezes = JoinRecords()  // held once again: in place from here
 
-        var out = JoinedLatencies()
+        // Each matched freeze's latency and hour (a dense slot number, in order of first sight).
+        var latencies: [Int] = [], slots: [UInt32] = []
+        latencies.reserveCapacity(freezes.count)
+        slots.reserveCapacity(freezes.count)
         var bucket = HourBucketer(zone: zone)
+        var out = JoinedLatencies()
         reports.sorted { r in
             // Freezes come in case-id order too, so each lookup gallops a short way from
             // where the last one ended.
@@ -103,7 +107,9 @@ struct LatencyJoin: Sendable {
             freezes.drainFromEnd { f in
                 hint = Self.firstIndex(of: f.key, in: r, near: hint)
                 if hint < r.count && r[hint].key == f.key && r[hint].millis <= f.millis {
-                    bucket.add(f.millis, f.millis - r[hint].millis, into: &out, recentFrom: recentFrom)
+                    latencies.append(f.millis - r[hint].millis)
+                    slots.append(bucket.slot(of: f.millis))
+                    if f.millis >= recentFrom { out.recent.append((f.millis, f.millis - r[hint].millis)) }
                 } else {
                     out.unmatched += 1
                 }
@@ -112,12 +118,14 @@ struct LatencyJoin: Sendable {
         reports = JoinRecords()
         for f in wideFreezes {
             if let reported = wideReports[f.key], reported <= f.millis {
-                bucket.add(f.millis, f.millis - reported, into: &out, recentFrom: recentFrom)
+                latencies.append(f.millis - reported)
+                slots.append(bucket.slot(of: f.millis))
+                if f.millis >= recentFrom { out.recent.append((f.millis, f.millis - reported)) }
             } else {
                 out.unmatched += 1
             }
         }
-        bucket.flush(into: &out)
+        out.group(latencies, slots: slots, starts: bucket.starts)
         return out
     }
 
@@ -177,46 +185,104 @@ private final class SortingLogs: @unchecked Sendable {
 
 /// Frozen events' latencies (ms), by hour window, and by time for the most recent ones.
 struct JoinedLatencies {
-    /// Hour window start (UTC seconds) -> latencies of the frozen events in it.
-    var hours: [Int: [Int]] = [:]
+    /// Every matched frozen event's latency, grouped by hour window, the hours in time order:
+    /// a day's or a run's latencies are one stretch of it.
+    var latencies: [Int] = []
+    /// UTC start of each hour window that has latencies (ascending), and its stretch of `latencies`.
+    var hourStarts: [Int] = []
+    var hourBounds: [Int] = [0]
     /// (time, latency) of the frozen events at or after the join's `recentFrom`.
     var recent: [(millis: Int, latency: Int)] = []
     /// Frozen events without a report at or before them.
     var unmatched = 0
 
+    /// Where the latencies of the frozen events from `start` up to `end` (UTC seconds, hour
+    /// boundaries) are in `latencies`.
+    func stretch(from start: Int, to end: Int) -> Range<Int> {
+        hourBounds[firstHour(from: start)]..<hourBounds[firstHour(from: end)]
+    }
+
+    /// Where the latencies of the hour window starting at `start` are (empty when none).
+    func hour(startingAt start: Int) -> Range<Int> {
+        let k = firstHour(from: start)
+        guard k < hourStarts.count && hourStarts[k] == start else { return 0..<0 }
+        return hourBounds[k]..<hourBounds[k + 1]
+    }
+
+    /// The index of the first hour starting at or after `t`.
+    private func firstHour(from t: Int) -> Int {
+        var lo = 0, hi = hourStarts.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if hourStarts[mid] < t { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// The latencies by hour window (tests).
+    var hours: [Int: [Int]] {
+        Dictionary(uniqueKeysWithValues: hourStarts.indices.map { (hourStarts[$0], Array(latencies[hourBounds[$0]..<hourBounds[$0 + 1]])) })
+    }
+
     /// Latencies of the recent frozen events from `start` up to `end` (ms).
     func latencies(from start: Int, to end: Int) -> [Int] {
         recent.lazy.filter { $0.millis >= start && $0.millis < end }.map(\.latency)
     }
+
+    /// Lays `latencies` out hour by hour (a counting sort on the slots, the slots put in time
+    /// order): two passes, no comparison.
+    mutating func group(_ unordered: [Int], slots: [UInt32], starts: [Int]) {
+        let order = starts.indices.sorted { starts[$0] < starts[$1] }
+        var position = [Int](repeating: 0, count: starts.count)
+        for s in slots { position[Int(s)] += 1 }
+        hourStarts = order.map { starts[$0] }
+        hourBounds = [0]
+        hourBounds.reserveCapacity(order.count + 1)
+        var sum = 0
+        for k in order {
+            let n = position[k]
+            position[k] = sum
+            sum += n
+            hourBounds.append(sum)
+        }
+        latencies = [Int](unsafeUninitializedCapacity: unordered.count) { buffer, count in
+            for (l, s) in zip(unordered, slots) {
+                buffer[position[Int(s)]] = l
+                position[Int(s)] += 1
+            }
+            count = unordered.count
+        }
+    }
 }
 
-/// Puts latencies into hour windows; consecutive events mostly share an hour, so the window
-/// is computed once per run of them.
+/// Numbers the hour windows that frozen events fall in; consecutive events mostly share an
+/// hour, so the window is worked out once per run of them.
 struct HourBucketer {
     var cursor: Zone.Cursor
-    var low = 1, high = 0, start = 0
-    var pending: [Int] = []
+    var low = 1, high = 0, slot: UInt32 = 0
+    /// UTC start of each slot's hour.
+    var starts: [Int] = []
+    var slotOfStart: [Int: UInt32] = [:]
 
     init(zone: Zone) { cursor = Zone.Cursor(zone: zone) }
 
     @inline(__always)
-    mutating func add(_ millis: Int, _ latency: Int, into out: inout JoinedLatencies, recentFrom: Int) {
+    mutating func slot(of millis: Int) -> UInt32 {
         let second = CivilTime.floorDiv(millis, 1000)
         if second < low || second >= high {
-            flush(into: &out)
             let offset = cursor.offset(utc: second)
             let local = second + offset
-            start = local - CivilTime.floorMod(local, 3600) - offset
+            let start = local - CivilTime.floorMod(local, 3600) - offset
             low = max(start, cursor.low)
             high = min(start + 3600, cursor.high)
+            if let known = slotOfStart[start] {
+                slot = known
+            } else {
+                slot = UInt32(starts.count)
+                slotOfStart[start] = slot
+                starts.append(start)
+            }
         }
-        pending.append(latency)
-        if millis >= recentFrom { out.recent.append((millis, latency)) }
-    }
-
-    mutating func flush(into out: inout JoinedLatencies) {
-        guard !pending.isEmpty else { return }
-        out.hours[start, default: []] += pending
-        pending.removeAll(keepingCapacity: true)
+        return slot
     }
 }

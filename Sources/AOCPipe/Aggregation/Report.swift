@@ -80,15 +80,16 @@ public struct Report: Sendable {
         // Follow's rolling windows (last 60 minutes, last 24 hours) need times, not hours.
         let recentFrom = aggregate.tracksMinutes && watermark != nil
             ? (CivilTime.floorDiv(watermark!, 60) - 24 * 60 + 1) * 60_000 : Int.max
-        var joined = aggregate.takeJoin().joined(zone: zone, recentFrom: recentFrom)
+        let joined = aggregate.takeJoin().joined(zone: zone, recentFrom: recentFrom)
         self.input.unmatched += joined.unmatched
 
         self.watermark = watermark
         let finalBefore = watermark.map { $0 - latenessMillis / 1000 } ?? Int.min
 
-        // Hours, in time order. Each window's latencies go into `groups` (hours, then days,
-        // then the total), summarised all at once on every core at the end.
-        var groups: [[Int]] = []
+        // Hours, in time order. Each window's latencies are a stretch of `joined.latencies`
+        // (`groups`: hours, then days, then the total), summarised all at once on every core
+        // at the end.
+        var groups: [Range<Int>] = []
         let order = aggregate.hourStarts.indices.sorted { aggregate.hourStarts[$0] < aggregate.hourStarts[$1] }
         var hours: [WindowReport] = []
         var dayOf: [(day: Int, hour: Int)] = []
@@ -96,7 +97,7 @@ public struct Report: Sendable {
             let start = aggregate.hourStarts[k]
             let offset = cursor.offset(utc: start)
             let end = start + 3600
-            groups.append(joined.hours.removeValue(forKey: start) ?? [])
+            groups.append(joined.hour(startingAt: start))
             hours.append(WindowReport(start: start, end: end, startOffset: offset, endOffset: cursor.offset(utc: end),
                                       counters: aggregate.hourCounters[k], freeze: FreezeStats(), isFinal: end <= finalBefore))
             dayOf.append((CivilTime.floorDiv(start + offset, 86_400), hours.count - 1))
@@ -105,37 +106,32 @@ public struct Report: Sendable {
         // Days: local dates, from the first local midnight to the next (23 or 25 h under DST).
         // Every date from the first to the last is a window: a day without records is a zero.
         var days: [WindowReport] = []
-        var all: [Int] = []
         var totals = Counters()
         var i = 0
         if let firstDay = dayOf.first?.day, let lastDay = dayOf.last?.day {
             for day in firstDay...lastDay {
                 var counters = Counters()
-                var latencies: [Int] = []
                 while i < dayOf.count && dayOf[i].day == day {
                     counters += hours[dayOf[i].hour].counters
-                    latencies += groups[dayOf[i].hour]
                     i += 1
                 }
                 let start = zone.utc(local: day * 86_400)
                 let end = zone.utc(local: (day + 1) * 86_400)
                 totals += counters
-                all += latencies
-                groups.append(latencies)
+                groups.append(joined.stretch(from: start, to: end))
                 days.append(WindowReport(start: start, end: end, startOffset: cursor.offset(utc: start),
                                          endOffset: cursor.offset(utc: end), counters: counters,
                                          freeze: FreezeStats(), isFinal: end <= finalBefore))
             }
         }
-        groups.append(all)
-        all = []
-        let stats = FreezeStats.summaries(of: &groups, slaMillis: slaMillis)
+        let first = days.first?.start ?? 0
+        let last = days.last?.end ?? first
+        groups.append(joined.stretch(from: first, to: last))
+        let stats = FreezeStats.summaries(of: groups, in: joined.latencies, slaMillis: slaMillis)
         for k in hours.indices { hours[k].freeze = stats[k] }
         for k in days.indices { days[k].freeze = stats[hours.count + k] }
         self.hours = hours
         self.days = days
-        let first = days.first?.start ?? 0
-        let last = days.last?.end ?? first
         self.totals = WindowReport(start: first, end: last, startOffset: cursor.offset(utc: first), endOffset: cursor.offset(utc: last),
                                    counters: totals, freeze: stats[stats.count - 1],
                                    isFinal: days.allSatisfy(\.isFinal))
