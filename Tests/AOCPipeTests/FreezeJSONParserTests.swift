@@ -78,6 +78,46 @@ import Testing
         #expect(parse(&p, #"{"ts":"2023-11-01T08:27:45+07:00","event":"frozen","case":1}"#) == .malformed(.missingField))
     }
 
+    @Test func eventNamesInTheWritersLayoutAreMatchedExactly() {
+        // The writer's layout matches names a word at a time; near misses are unknown events,
+        // escaped names still count.
+        var p = FreezeJSONParser()
+        func line(_ name: String) -> String { #"{"ts":"2023-11-01T08:27:45+07:00","event":""# + name + #"","case":"C","x":1}"# }
+        let known: [(String, Event.Kind)] = [("reported", .reported), ("freeze_requested", .freezeRequested),
+                                             ("frozen", .frozen), ("freeze_failed", .freezeFailed),
+                                             (#"frozen"#, .frozen), (#"reported"#, .reported)]
+        for (name, kind) in known {
+            #expect(parse(&p, line(name)) == .event(Event(kind: kind, millis: Self.t, caseKey: CaseKey("C"))), "\(name)")
+        }
+        for name in ["frozenx", "froze", "Frozen", "reportedx", "reporte", "freeze_requeste", "freeze_requestedx",
+                     "freeze_faile", "freeze_failedx", "freeze_", ""] {
+            #expect(parse(&p, line(name)) == .malformed(.unknownEvent), "\(name)")
+        }
+        // Cut short anywhere in the name or after it: broken JSON, never a read past the line.
+        let full = line("freeze_requested")
+        for end in 40..<60 {
+            #expect(parse(&p, String(full.prefix(end))) == .malformed(.badJSON), "\(end)")
+        }
+    }
+
+    @Test func timesAcrossDatesOneParserAfterAnother() {
+        // One parser keeps the last date it parsed: going back and forth between dates, and
+        // through invalid ones, must give each line its own time.
+        var p = FreezeJSONParser()
+        let dates: [(String, Int?)] = [
+            ("2023-11-01T08:27:45+07:00", Self.t), ("2023-11-02T08:27:45+07:00", Self.t + 86_400_000),
+            ("2023-11-01T08:27:45+07:00", Self.t), ("2023-02-29T08:27:45+07:00", nil),
+            ("2023-11-01T08:27:4x+07:00", nil), ("2023-11-01T24:27:45+07:00", nil), ("2023-11-01T08:60:45+07:00", nil),
+            ("2023-11-01T08:27:61+07:00", nil), ("2023-11-01T08-27:45+07:00", nil), ("2023-11-01T08:27:45+07:00", Self.t),
+            ("2024-02-29T08:27:45+07:00", Self.t + 120 * 86_400_000), ("2023-11-01t01:27:45.25Z", Self.t + 250),
+            ("2023-11-01 01:27:45Z", Self.t), ("2023-11-01X01:27:45Z", nil), ("2023-11-01T01:27:45", nil),
+        ]
+        for (ts, millis) in dates {
+            let outcome = parse(&p, #"{"ts":""# + ts + #"","event":"frozen","case":"C"}"#)
+            #expect(outcome == (millis.map { frozen("C", $0) } ?? .malformed(.badTimestamp)), "\(ts)")
+        }
+    }
+
     @Test func longCaseIDsStayDistinct() {
         let a = String(repeating: "A", count: 40) + "1"
         let b = String(repeating: "A", count: 40) + "2"

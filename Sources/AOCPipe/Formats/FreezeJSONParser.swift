@@ -9,6 +9,8 @@ import Darwin
 /// Reads `ts`, `event` and `case`; any other member is skipped whatever its type. Field order
 /// is free, strings may use any JSON escape, and a duplicated key takes its last value.
 public struct FreezeJSONParser: LineParser {
+    private var days = DayCache()
+
     public init() {}
 
     /// A string value: its raw bytes between the quotes, and whether they hold escapes.
@@ -19,46 +21,55 @@ public struct FreezeJSONParser: LineParser {
     }
 
     public mutating func parse(_ line: UnsafeRawBufferPointer) -> ParseOutcome {
+        if let event = writerLayout(line) { return .event(event) }
+        return anyLayout(line)
+    }
+
+    /// The case system's own layout: `{"ts":"…","event":"…","case":"…"` first, then only
+    /// other members, no spaces, no escapes in the three. The time and the event name are
+    /// parsed where they stand (no scan for their closing quotes, no second look at their
+    /// bytes). nil for anything else, which `anyLayout` then reads, and judges, from the start.
+    @inline(__always)
+    mutating func writerLayout(_ line: UnsafeRawBufferPointer) -> Event? {
+        var s = JSONScanner(line)
+        guard s.literal("{\"ts\":\""),
+              let (millis, end) = Timestamp.parseRFC3339Millis(line, from: s.i, days: &days)
+        else { return nil }
+        s.i = end
+        guard s.literal("\",\"event\":\""), let kind = s.eventName(), s.literal(",\"case\":\""),
+              let caseID = s.scanStringBody(), !caseID.escaped, caseID.end > caseID.start,
+              s.otherMembersToTheEnd()
+        else { return nil }
+        return Event(kind: kind, millis: millis, caseKey: CaseKey(UnsafeRawBufferPointer(rebasing: line[caseID.start..<caseID.end])))
+    }
+
+    /// Any object: members in any order, spaces, escapes, repeated keys (the last wins).
+    mutating func anyLayout(_ line: UnsafeRawBufferPointer) -> ParseOutcome {
         var s = JSONScanner(line)
         var ts = StringSlice(), event = StringSlice(), caseID = StringSlice()
         guard s.skipSpace(), s.peek == UInt8(ascii: "{") else { return .malformed(.badJSON) }
         s.i += 1
-        let open = s.i
-        // The case system writes `{"ts":"…","event":"…","case":"…"` first: read that layout
-        // without looking the keys up, then the rest as any object. Anything else (another
-        // order, spaces, escapes in keys) takes the general path from the start.
-        var afterValue = Self.knownPrefix(&s, &ts, &event, &caseID)
-        var emptyObject = false
-        if !afterValue {
-            s.i = open
-            ts = StringSlice(); event = StringSlice(); caseID = StringSlice()
-            guard s.skipSpace() else { return .malformed(.badJSON) }
-            if s.peek == UInt8(ascii: "}") {
-                s.i += 1
-                emptyObject = true
-            }
-        }
-        if !emptyObject {
+        guard s.skipSpace() else { return .malformed(.badJSON) }
+        if s.peek == UInt8(ascii: "}") {
+            s.i += 1
+        } else {
             while true {
-                if !afterValue {
-                    guard s.peek == UInt8(ascii: "\""), let key = s.scanString(),
-                          s.skipSpace(), s.peek == UInt8(ascii: ":")
-                    else { return .malformed(.badJSON) }
-                    s.i += 1
-                    guard s.skipSpace() else { return .malformed(.badJSON) }
-                    let which = Self.field(line, key)
-                    if which != 0 && s.peek == UInt8(ascii: "\"") {
-                        guard let value = s.scanString() else { return .malformed(.badJSON) }
-                        switch which {
-                        case 1: ts = value
-                        case 2: event = value
-                        default: caseID = value
-                        }
-                    } else {
-                        guard s.skipValue() else { return .malformed(.badJSON) }
+                guard s.peek == UInt8(ascii: "\""), let key = s.scanString(),
+                      s.skipSpace(), s.peek == UInt8(ascii: ":")
+                else { return .malformed(.badJSON) }
+                s.i += 1
+                guard s.skipSpace() else { return .malformed(.badJSON) }
+                let which = Self.field(line, key)
+                if which != 0 && s.peek == UInt8(ascii: "\"") {
+                    guard let value = s.scanString() else { return .malformed(.badJSON) }
+                    switch which {
+                    case 1: ts = value
+                    case 2: event = value
+                    default: caseID = value
                     }
+                } else {
+                    guard s.skipValue() else { return .malformed(.badJSON) }
                 }
-                afterValue = false
                 guard s.skipSpace() else { return .malformed(.badJSON) }
                 if s.peek == UInt8(ascii: ",") {
                     s.i += 1
@@ -84,19 +95,6 @@ public struct FreezeJSONParser: LineParser {
         let key = Self.withContent(line, caseID) { CaseKey($0) }
         guard !key.isEmpty else { return .malformed(.missingField) }
         return .event(Event(kind: kind, millis: millis, caseKey: key))
-    }
-
-    /// Reads `"ts":"…","event":"…","case":"…"` right after the opening brace; true when the
-    /// line starts so (the scanner is then just after the case id's closing quote).
-    @inline(__always)
-    static func knownPrefix(_ s: inout JSONScanner, _ ts: inout StringSlice, _ event: inout StringSlice,
-                            _ caseID: inout StringSlice) -> Bool {
-        guard s.literal("\"ts\":\""), let t = s.scanStringBody(),
-              s.literal(",\"event\":\""), let e = s.scanStringBody(),
-              s.literal(",\"case\":\""), let c = s.scanStringBody()
-        else { return false }
-        ts = t; event = e; caseID = c
-        return true
     }
 
     /// 1 for `ts`, 2 for `event`, 3 for `case`, 0 for any other key. The three names differ in
@@ -178,6 +176,58 @@ struct JSONScanner {
         guard i + n <= p.count, memcmp(p.baseAddress! + i, text.utf8Start, n) == 0 else { return false }
         i += n
         return true
+    }
+
+    /// An event name and its closing quote, compared a word at a time; nil (and `i` left
+    /// alone) for any other name, or one with escapes.
+    @inline(__always)
+    mutating func eventName() -> Event.Kind? {
+        guard i + 8 <= p.count else { return nil }
+        let base = p.baseAddress! + i
+        let w = UInt64(littleEndian: base.loadUnaligned(as: UInt64.self))
+        @inline(__always) func word(at k: Int) -> UInt64 { UInt64(littleEndian: (base + k).loadUnaligned(as: UInt64.self)) }
+        if w & 0x00FF_FFFF_FFFF_FFFF == 0x0022_6E65_7A6F_7266 {  // `frozen"`
+            i += 7
+            return .frozen
+        }
+        if w == 0x6465_7472_6F70_6572 && i + 9 <= p.count && base.load(fromByteOffset: 8, as: UInt8.self) == UInt8(ascii: "\"") {  // `reported`
+            i += 9
+            return .reported
+        }
+        if w == 0x725F_657A_6565_7266 && i + 17 <= p.count && word(at: 8) == 0x6465_7473_6575_7165  // `freeze_r`, `equested`
+            && base.load(fromByteOffset: 16, as: UInt8.self) == UInt8(ascii: "\"") {
+            i += 17
+            return .freezeRequested
+        }
+        if w == 0x665F_657A_6565_7266 && i + 14 <= p.count && word(at: 6) == 0x2264_656C_6961_665F {  // `freeze_f`, `_failed"`
+            i += 14
+            return .freezeFailed
+        }
+        return nil
+    }
+
+    /// After the writer's three members: members whose keys are none of `ts`, `event` and
+    /// `case` (unescaped), then `}` ending the line. False on anything else (spaces, escaped
+    /// or repeated keys, broken JSON), which the general reading then judges.
+    @inline(__always)
+    mutating func otherMembersToTheEnd() -> Bool {
+        while i < p.count {
+            let c = p[i]
+            if c == UInt8(ascii: "}") { return i + 1 == p.count }
+            guard c == UInt8(ascii: ","), i + 1 < p.count, p[i + 1] == UInt8(ascii: "\"") else { return false }
+            i += 1
+            guard let key = scanString(), !key.escaped,
+                  FreezeJSONParser.fieldOfName(UnsafeRawBufferPointer(rebasing: p[key.start..<key.end])) == 0,
+                  i + 1 < p.count, p[i] == UInt8(ascii: ":")
+            else { return false }
+            i += 1
+            if p[i] == UInt8(ascii: "\"") {
+                guard scanString() != nil else { return false }
+            } else {
+                guard skipValue() else { return false }
+            }
+        }
+        return false
     }
 
     /// `scanString` with the opening quote already consumed.
