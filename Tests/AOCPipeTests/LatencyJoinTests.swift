@@ -57,8 +57,9 @@ import Testing
         return out.mapValues { $0.sorted { ($0 ?? -1) < ($1 ?? -1) } }
     }
 
-    @Test(arguments: [1, 2, 7])
-    func joinAgreesWithADictionaryAcrossMerges(parts: Int) {
+    /// 300,000 events: the freezes are looked up in several blocks, each split between lanes.
+    @Test(arguments: [(1, 20_000), (2, 20_000), (7, 20_000), (3, 300_000)])
+    func joinAgreesWithADictionaryAcrossMerges(parts: Int, events: Int) {
         var rng = SeededRandom(seed: UInt64(parts))
         // Packable ids of a few shapes, more than 127 shapes (some go wide), 18-digit and
         // long ids (always wide); duplicated reports, freezes before reports, freezes without.
@@ -72,7 +73,7 @@ import Testing
         }
         var reports: [(String, Int)] = [], freezes: [(String, Int)] = []
         var joins = Array(repeating: LatencyJoin(), count: parts)
-        for _ in 0..<20_000 {
+        for _ in 0..<events {
             let part = rng.below(parts), key = id(), t = rng.below(10_000_000)
             if rng.below(2) == 0 {
                 reports.append((key, t)); joins[part].report(CaseKey(key), t)

@@ -103,13 +103,13 @@ struct JoinRecords: Sendable {
         return rejected
     }
 
-    /// Calls `body` with every record, last first, giving memory back every 65,536 records.
-    mutating func drainFromEnd(_ body: (JoinRecord) -> Void) {
+    /// Calls `body` with the records a block of up to 65,536 at a time, last block first,
+    /// giving each block's memory back after it.
+    mutating func drainBlocksFromEnd(_ body: (UnsafeBufferPointer<JoinRecord>) -> Void) {
         let s = unique()
         while s.count > 0 {
             let begin = max(0, s.count - 65_536)
-            var i = s.count
-            while i > begin { i -= 1; body(s.base![i]) }
+            body(UnsafeBufferPointer(start: s.base! + begin, count: s.count - begin))
             s.shrink(to: begin)
         }
     }

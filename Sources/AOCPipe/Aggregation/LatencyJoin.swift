@@ -82,8 +82,9 @@ struct LatencyJoin: Sendable {
     /// Joins: each frozen event's latency, in the hour window of the report zone it falls in
     /// (keyed by UTC start, as `PartialAggregate` keys hours), and with its time when at or
     /// after `recentFrom` (ms; follow's rolling windows). Consumes the join: the reports are
-    /// sorted in place, the freezes walked from the end and their memory given back as they
-    /// go, so the result needs no more memory than the join held.
+    /// sorted in place, the freezes looked up a block at a time from the end (on two cores)
+    /// and each block's memory given back after it, so the result needs little more memory
+    /// than the join held.
     consuming func joined(zone: Zone, recentFrom: Int = .max) -> JoinedLatencies {
         // Both logs sorted by case id at once, one per core, in place.
         let logs = SortingLogs(reports: self.reports, freezes: self.freezes)
@@ -94,38 +95,30 @@ struct LatencyJoin: Sendable {
         var reports = logs.reports, freezes = logs.freezes
         logs.reports = JoinRecords(); logs.freezes = JoinRecords()  // held once again: in place from here
 
-        // Each matched freeze's latency and hour (a dense slot number, in order of first sight).
-        var latencies: [Int] = [], slots: [UInt32] = []
-        latencies.reserveCapacity(freezes.count)
-        slots.reserveCapacity(freezes.count)
-        var bucket = HourBucketer(zone: zone)
-        var out = JoinedLatencies()
-        reports.sorted { r in
-            // Freezes come in case-id order too, so each lookup gallops a short way from
-            // where the last one ended.
-            var hint = r.count
-            freezes.drainFromEnd { f in
-                hint = Self.firstIndex(of: f.key, in: r, near: hint)
-                if hint < r.count && r[hint].key == f.key && r[hint].millis <= f.millis {
-                    latencies.append(f.millis - r[hint].millis)
-                    slots.append(bucket.slot(of: f.millis))
-                    if f.millis >= recentFrom { out.recent.append((f.millis, f.millis - r[hint].millis)) }
-                } else {
-                    out.unmatched += 1
+        // Freezes are looked up a block at a time from the end (the block's memory given back
+        // after it), each block split between two lanes, one per core.
+        let lanes = [LookupLane(zone: zone, hint: reports.count), LookupLane(zone: zone, hint: reports.count)]
+        reports.withRecords { r in
+            nonisolated(unsafe) let r = r
+            freezes.drainBlocksFromEnd { block in
+                nonisolated(unsafe) let block = block
+                let half = block.count / 2
+                DispatchQueue.concurrentPerform(iterations: 2) { k in
+                    lanes[k].lookUp(k == 0 ? block[..<half] : block[half...], in: r, recentFrom: recentFrom)
                 }
             }
         }
         reports = JoinRecords()
+        let lane = lanes[0]
         for f in wideFreezes {
             if let reported = wideReports[f.key], reported <= f.millis {
-                latencies.append(f.millis - reported)
-                slots.append(bucket.slot(of: f.millis))
-                if f.millis >= recentFrom { out.recent.append((f.millis, f.millis - reported)) }
+                lane.add(f.millis, latency: f.millis - reported, recentFrom: recentFrom)
             } else {
-                out.unmatched += 1
+                lane.unmatched += 1
             }
         }
-        out.group(latencies, slots: slots, starts: bucket.starts)
+        var out = JoinedLatencies()
+        out.group(lanes)
         return out
     }
 
@@ -169,6 +162,53 @@ struct LatencyJoin: Sendable {
         var out = wideFreezes
         freezes.forEach { out.append((shapes.unpack($0.key), $0.millis)) }
         return out
+    }
+}
+
+/// What one thread's share of the lookups found: each matched freeze's latency and hour
+/// window (a slot number of the lane's own, in order of first sight).
+final class LookupLane: @unchecked Sendable {
+    var latencies: [Int] = []
+    var slots: [UInt32] = []
+    var bucket: HourBucketer
+    var recent: [(millis: Int, latency: Int)] = []
+    var unmatched = 0
+    /// Where the last lookup ended: freezes come in case-id order too, so each lookup gallops
+    /// a short way from there.
+    var hint: Int
+
+    init(zone: Zone, hint: Int) {
+        bucket = HourBucketer(zone: zone)
+        self.hint = hint
+    }
+
+    func lookUp(_ freezes: UnsafeBufferPointer<JoinRecord>.SubSequence, in r: UnsafeBufferPointer<JoinRecord>, recentFrom: Int) {
+        // Worked on in locals (a class's stored properties are checked for exclusive access
+        // at every touch), put back at the end.
+        var latencies = self.latencies, slots = self.slots, bucket = self.bucket, recent = self.recent
+        var hint = self.hint, unmatched = self.unmatched
+        self.latencies = []; self.slots = []; self.recent = []
+        latencies.reserveCapacity(latencies.count + freezes.count)
+        slots.reserveCapacity(slots.count + freezes.count)
+        for f in freezes {
+            hint = LatencyJoin.firstIndex(of: f.key, in: r, near: hint)
+            if hint < r.count && r[hint].key == f.key && r[hint].millis <= f.millis {
+                let latency = f.millis - r[hint].millis
+                latencies.append(latency)
+                slots.append(bucket.slot(of: f.millis))
+                if f.millis >= recentFrom { recent.append((f.millis, latency)) }
+            } else {
+                unmatched += 1
+            }
+        }
+        self.latencies = latencies; self.slots = slots; self.bucket = bucket; self.recent = recent
+        self.hint = hint; self.unmatched = unmatched
+    }
+
+    func add(_ millis: Int, latency: Int, recentFrom: Int) {
+        latencies.append(latency)
+        slots.append(bucket.slot(of: millis))
+        if millis >= recentFrom { recent.append((millis, latency)) }
     }
 }
 
@@ -229,12 +269,25 @@ struct JoinedLatencies {
         recent.lazy.filter { $0.millis >= start && $0.millis < end }.map(\.latency)
     }
 
-    /// Lays `latencies` out hour by hour (a counting sort on the slots, the slots put in time
-    /// order): two passes, no comparison.
-    mutating func group(_ unordered: [Int], slots: [UInt32], starts: [Int]) {
+    /// Lays the lanes' latencies out hour by hour (a counting sort on the hour slots, the
+    /// hours in time order): two passes, no comparison.
+    mutating func group(_ lanes: [LookupLane]) {
+        // One numbering of the hours for all lanes: the first lane's, extended.
+        var starts = lanes[0].bucket.starts
+        var slotOfStart = lanes[0].bucket.slotOfStart
+        let renumber: [[Int]] = lanes.map { lane in
+            lane.bucket.starts.map { start in
+                if let known = slotOfStart[start] { return Int(known) }
+                slotOfStart[start] = UInt32(starts.count)
+                starts.append(start)
+                return starts.count - 1
+            }
+        }
         let order = starts.indices.sorted { starts[$0] < starts[$1] }
         var position = [Int](repeating: 0, count: starts.count)
-        for s in slots { position[Int(s)] += 1 }
+        for (lane, slotOf) in zip(lanes, renumber) {
+            for s in lane.slots { position[slotOf[Int(s)]] += 1 }
+        }
         hourStarts = order.map { starts[$0] }
         hourBounds = [0]
         hourBounds.reserveCapacity(order.count + 1)
@@ -245,13 +298,20 @@ struct JoinedLatencies {
             sum += n
             hourBounds.append(sum)
         }
-        latencies = [Int](unsafeUninitializedCapacity: unordered.count) { buffer, count in
-            for (l, s) in zip(unordered, slots) {
-                buffer[position[Int(s)]] = l
-                position[Int(s)] += 1
+        latencies = [Int](unsafeUninitializedCapacity: sum) { buffer, count in
+            for (lane, slotOf) in zip(lanes, renumber) {
+                for (l, s) in zip(lane.latencies, lane.slots) {
+                    let k = slotOf[Int(s)]
+                    buffer[position[k]] = l
+                    position[k] += 1
+                }
+                lane.latencies = []
+                lane.slots = []
             }
-            count = unordered.count
+            count = sum
         }
+        recent = lanes.flatMap(\.recent)
+        unmatched = lanes.reduce(0) { $0 + $1.unmatched }
     }
 }
 
