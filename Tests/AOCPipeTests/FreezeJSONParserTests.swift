@@ -118,6 +118,19 @@ import Testing
         }
     }
 
+    @Test func caseIDsOfEveryLengthAreHeldByteForByte() {
+        // Ids are loaded a word at a time; the words must hold exactly the id's bytes, in
+        // order, zero after them, whatever follows the id in the line.
+        let text = Array("AOC-20231101-000001-กขค-0123456789abcdef".utf8)
+        for n in 0...32 {
+            var expected: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+            withUnsafeMutableBytes(of: &expected) { for k in 0..<n { $0[k] = text[k] } }
+            let key = text.withUnsafeBytes { CaseKey(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            #expect(key == CaseKey(words: expected, length: UInt32(n)), "length \(n)")
+            #expect(key.isEmpty == (n == 0))
+        }
+    }
+
     @Test func longCaseIDsStayDistinct() {
         let a = String(repeating: "A", count: 40) + "1"
         let b = String(repeating: "A", count: 40) + "2"

@@ -11,6 +11,21 @@ public struct CaseKey: Hashable, Comparable, Sendable {
 
     public init(_ bytes: UnsafeRawBufferPointer) {
         length = UInt32(truncatingIfNeeded: bytes.count)
+        let n = bytes.count
+        if n >= 8 && n <= 32 {
+            // In words, loaded straight from the line (a byte copy into the words and reading
+            // them back stalls on store forwarding): whole words, then the bytes left as the
+            // word that ends the id, shifted down. Bytes in memory order, as the copy gives.
+            let p = bytes.baseAddress!
+            @inline(__always) func word(_ from: Int) -> UInt64 {
+                if from + 8 <= n { return p.loadUnaligned(fromByteOffset: from, as: UInt64.self) }
+                if from >= n { return 0 }
+                let last = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
+                return (last >> UInt64(8 * (from + 8 - n))).littleEndian
+            }
+            (w0, w1, w2, w3) = (word(0), word(8), word(16), word(24))
+            return
+        }
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         withUnsafeMutableBytes(of: &words) { dest in
             if bytes.count <= 32 {
