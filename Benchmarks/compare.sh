@@ -12,9 +12,9 @@
 # seconds, MB/s of decoded text, peak resident memory and the ratios the speed issue asks
 # for. Every counting tool's per-day counts are checked against the generator's truth.
 #
-# Needs both release builds:
-#   swift build -c release
-#   swift build -c release --traits ISAL --scratch-path .build-isal
+# Needs both release builds, as deployed (the Swift runtime linked in, see README):
+#   swift build -c release --static-swift-stdlib
+#   swift build -c release --static-swift-stdlib --traits ISAL --scratch-path .build-isal
 # and uses, when installed: pigz, igzip (apt: pigz isal), mawk, polars and DuckDB
 # (pip install polars duckdb).
 set -euo pipefail
@@ -24,8 +24,11 @@ isal=$here/.build-isal/release/aocpipe
 peers=$here/Benchmarks/peers
 dir=${1:-/tmp/aocpipe-bench}
 rounds=${2:-5}
-[ -x "$bin" ] || { echo "build first: swift build -c release" >&2; exit 1; }
-[ -x "$isal" ] || { echo "build first: swift build -c release --traits ISAL --scratch-path .build-isal" >&2; exit 1; }
+[ -x "$bin" ] || { echo "build first: swift build -c release --static-swift-stdlib" >&2; exit 1; }
+[ -x "$isal" ] || { echo "build first: swift build -c release --static-swift-stdlib --traits ISAL --scratch-path .build-isal" >&2; exit 1; }
+for b in "$bin" "$isal"; do
+  ldd "$b" | grep -q libswiftCore && echo "note: $b loads the Swift runtime as shared libraries; the figures in BENCHMARKS.md are of --static-swift-stdlib builds" >&2
+done
 
 generate() {  # DIR DAYS CALLS FILES SEED
   [ -f "$1/truth.json" ] && return

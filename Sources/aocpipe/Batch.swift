@@ -20,7 +20,7 @@ struct Batch: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write to this file (atomically) instead of stdout.")
     var output: String?
 
-    @Option(help: "Files processed in parallel (default: active processors).")
+    @Option(help: "Threads to use, for files in parallel and inside each (default: active processors).")
     var jobs: Int?
 
     @Option(help: "Progress bar on stderr: auto (when stderr is a terminal), always, never.")

@@ -44,14 +44,14 @@ import Testing
     }
 
     @Test(arguments: [1, 2, 3])
-    func plainFileAtEveryBufferSize(parsers: Int) throws {
+    func plainFileAtEveryBufferSize(threads: Int) throws {
         let dir = TempDir()
         defer { dir.remove() }
         let path = dir.file("Master.csv", Self.text)
         let expected = Self.reference(Self.text)
         #expect(expected.stats.malformedByReason[.lineTooLong, default: 0] > 10)
         for chunkSize in [1, 2, 3, 5, 8, 13, 64, 150, 299, 300, 301, 1000, 4096, 1 << 20] {
-            var processor = FileProcessor(maxLineBytes: Self.maxLine, parsers: parsers)
+            var processor = FileProcessor(maxLineBytes: Self.maxLine, threads: threads)
             processor.chunkSize = chunkSize
             processor.readSize = 7
             let got = Self.summary(try processor.process(path: path, source: Self.source, reportZone: bangkok))
@@ -79,17 +79,17 @@ import Testing
         // depend on how much room it had, so each size is compared with one parser's result.
         for chunkSize in [1, 7, 300, 1 << 20] {
             var baseline: (stats: InputStats, samples: [String], calls: Int)?
-            for parsers in [1, 2, 3] {
-                var processor = FileProcessor(maxLineBytes: Self.maxLine, parsers: parsers)
+            for threads in [1, 2, 3] {
+                var processor = FileProcessor(maxLineBytes: Self.maxLine, threads: threads)
                 processor.chunkSize = chunkSize
                 let got = Self.summary(try processor.process(path: path, source: Self.source, reportZone: bangkok))
                 #expect(got.stats.damage.count == 1)
                 #expect(got.stats.malformedByReason[.truncated, default: 0] + got.stats.malformedByReason[.lineTooLong, default: 0] > 0)
                 if let b = baseline {
-                    #expect(got.stats.lines == b.stats.lines, "parsers \(parsers), chunk \(chunkSize)")
-                    #expect(got.stats.malformedByReason == b.stats.malformedByReason, "parsers \(parsers), chunk \(chunkSize)")
-                    #expect(got.samples == b.samples, "parsers \(parsers), chunk \(chunkSize)")
-                    #expect(got.calls == b.calls, "parsers \(parsers), chunk \(chunkSize)")
+                    #expect(got.stats.lines == b.stats.lines, "threads \(threads), chunk \(chunkSize)")
+                    #expect(got.stats.malformedByReason == b.stats.malformedByReason, "threads \(threads), chunk \(chunkSize)")
+                    #expect(got.samples == b.samples, "threads \(threads), chunk \(chunkSize)")
+                    #expect(got.calls == b.calls, "threads \(threads), chunk \(chunkSize)")
                 } else {
                     baseline = got
                 }

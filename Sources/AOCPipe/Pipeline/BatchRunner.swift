@@ -76,9 +76,10 @@ public struct BatchRunner: Sendable {
         let next = Atomic<Int>(0)
         let committed = Mutex(Committed(checkpoint: start))
         let workers = min(jobs, max(items.count, 1))
-        // Cores left over when there are fewer files than jobs parse inside each file.
         var perFile = self.processor  // a copy: a run does not change the runner
-        perFile.parsers = max(1, jobs / workers)
+        // Cores left over when there are fewer files than jobs work inside each file. Two
+        // threads per file at least (decoding and parsing overlap) unless told to use one.
+        perFile.threads = jobs == 1 ? 1 : max(2, jobs / workers)
         let processor = perFile
         let work = items
         DispatchQueue.concurrentPerform(iterations: workers) { _ in

@@ -12,22 +12,26 @@ public struct FileResult: Sendable {
 /// Reads, decodes, frames and parses one file.
 ///
 /// One thread decodes into `slots` buffers of `chunkSize` bytes, cutting them at line ends
-/// (`ChunkAligner`); `parsers` threads (the calling thread and `parsers - 1` more) take the
-/// buffers in any order, each framing and parsing into its own aggregate, merged at the end.
-/// One big archive keeps every core busy: the decoder at its speed, the parsers at theirs.
-/// Memory stays bounded whatever the file size.
+/// (`ChunkAligner`); the other `threads - 1` (the calling thread first) take the buffers in
+/// any order, each framing and parsing into its own aggregate, merged at the end. When no
+/// buffer is free but some are filled, the decoder parses the oldest itself instead of
+/// waiting, and at the end it helps empty the queue. So one thread per core is enough: one big
+/// archive keeps every core busy with no more threads than cores (no time slicing, which
+/// cost the decoder a third of its speed in cache misses), the work going to whoever is
+/// free; with one thread a file is decoded and parsed in turn. Memory stays bounded whatever
+/// the file size.
 public struct FileProcessor: Sendable {
     public var chunkSize = 1 << 20
     public var slots = 4
     public var readSize = 256 * 1024
     public var maxLineBytes = 65_536
-    /// Parsing threads per file (at least 1).
-    public var parsers = 1
+    /// Threads per file (at least 1): one decodes (and parses when ahead), the others parse.
+    public var threads = 1
     let decodeQueue = DispatchQueue(label: "aocpipe.decode", qos: .userInitiated, attributes: .concurrent)
 
-    public init(maxLineBytes: Int = 65_536, parsers: Int = 1) {
+    public init(maxLineBytes: Int = 65_536, threads: Int = 1) {
         self.maxLineBytes = maxLineBytes
-        self.parsers = max(parsers, 1)
+        self.threads = max(threads, 1)
     }
 
     /// Processes `path` for `source` into a fresh aggregate of the report zone's windows.
@@ -51,43 +55,37 @@ public struct FileProcessor: Sendable {
                             worker makeWorker: @escaping @Sendable () -> SourceWorker<P>) throws(InputError) -> FileResult {
         let file = try InputFile(path: path)
         let decoder = try Decoding.decoder(for: file, readSize: readSize)
-        let pool = ChunkPool(slots: max(slots, parsers + 1), chunkSize: chunkSize, carryRoom: maxLineBytes + 1)
+        let parsers = max(threads, 1) - 1
+        // Alone, the decoder parses each buffer as soon as the next is to be filled (two
+        // buffers: the carry needs the previous one), while its bytes are still in cache.
+        let pool = ChunkPool(slots: parsers == 0 ? 2 : max(slots, parsers + 2), chunkSize: chunkSize, carryRoom: maxLineBytes + 1)
         let job = DecodeJob(decoder: decoder, pool: pool, aligner: ChunkAligner(maxLineBytes: maxLineBytes),
                             parsers: parsers, progress: progress)
-        decodeQueue.async { job.run() }
+        let maxLineBytes = self.maxLineBytes
+        // The decoder's own parsing; used on the decoding thread only.
+        let decoderLane = ParseLane(worker: makeWorker(), maxLineBytes: maxLineBytes)
+        let decode: @Sendable () -> Void = { job.run { slot in decoderLane.parse(pool.chunks[slot]) } }
 
         let results = Mutex<[ParseResult<P>]>([])
-        let maxLineBytes = self.maxLineBytes
-        let yieldToDecoder = parsers > 1
         let parse: @Sendable () -> Void = {
-            // With more threads than cores, the decoder (one thread, the stage that cannot be
-            // split) must not wait for a core: parsers run a little nicer.
-            if yieldToDecoder { ThreadNiceness.lower(by: 5) }
-            var worker = makeWorker()
-            var framer = LineFramer(maxLineBytes: maxLineBytes)
-            var failure: InputError?
+            let lane = ParseLane(worker: makeWorker(), maxLineBytes: maxLineBytes)
             while let slot = pool.takeFilled() {
-                let chunk = pool.chunks[slot]
-                for b in chunk.broken { worker.brokenLine(b.reason, offset: b.offset) }
-                framer.restart(at: chunk.startOffset)
-                framer.feed(UnsafeRawBufferPointer(rebasing: chunk.buffer[chunk.begin..<chunk.end]), into: &worker)
-                if chunk.endOfInput { framer.finish(into: &worker) }
-                if let e = chunk.error { failure = e }
+                lane.parse(pool.chunks[slot])
                 pool.putFree(slot)
             }
-            worker.stats.lines = framer.lines
-            let result = ParseResult(worker: worker, failure: failure)
+            let result = lane.result()
             results.withLock { $0.append(result) }
         }
-        if parsers == 1 {
-            parse()
+        if parsers == 0 {
+            decode()
         } else {
-            // Threads of their own, so the nicer priority ends with them.
+            decodeQueue.async(execute: decode)
             let helpers = DispatchGroup()
-            for _ in 0..<parsers {
+            for _ in 1..<parsers {
                 helpers.enter()
                 Thread.detachNewThread { parse(); helpers.leave() }
             }
+            parse()
             helpers.wait()
         }
         job.finished.wait()
@@ -98,6 +96,7 @@ public struct FileProcessor: Sendable {
             r = []
             return taken
         }
+        parts.append(decoderLane.result())
         if let failure = parts.lazy.compactMap(\.failure).first { throw failure }
         var merged = parts.removeLast().worker
         while var part = parts.popLast() {
@@ -120,6 +119,33 @@ public struct FileProcessor: Sendable {
 struct ParseResult<P: LineParser>: Sendable {
     var worker: SourceWorker<P>
     var failure: InputError?
+}
+
+/// One thread's parsing: its worker (aggregate, stats, samples) and framer. Used by one
+/// thread at a time.
+final class ParseLane<P: LineParser>: @unchecked Sendable {
+    private var worker: SourceWorker<P>
+    private var framer: LineFramer
+    private var failure: InputError?
+
+    init(worker: SourceWorker<P>, maxLineBytes: Int) {
+        self.worker = worker
+        framer = LineFramer(maxLineBytes: maxLineBytes)
+    }
+
+    /// Frames and parses the lines of a filled buffer.
+    func parse(_ chunk: ChunkPool.Chunk) {
+        for b in chunk.broken { worker.brokenLine(b.reason, offset: b.offset) }
+        framer.restart(at: chunk.startOffset)
+        framer.feed(UnsafeRawBufferPointer(rebasing: chunk.buffer[chunk.begin..<chunk.end]), into: &worker)
+        if chunk.endOfInput { framer.finish(into: &worker) }
+        if let e = chunk.error { failure = e }
+    }
+
+    func result() -> ParseResult<P> {
+        worker.stats.lines = framer.lines
+        return ParseResult(worker: worker, failure: failure)
+    }
 }
 
 /// Buffers between the decoding thread and the parsing threads. Each filled buffer holds whole
@@ -156,9 +182,24 @@ final class ChunkPool: @unchecked Sendable {
         freeCount = DispatchSemaphore(value: chunks.count)
     }
 
-    func takeFree() -> Int {
-        freeCount.wait()
+    /// A free slot. While none is free but some are filled (the decoder is ahead of the
+    /// parsers), parses the oldest filled one with `help` and returns it, emptied.
+    func takeFree(helping help: (Int) -> Void) -> Int {
+        if freeCount.wait(timeout: .now()) == .timedOut {
+            if let slot = takeFilledIfAny() {
+                help(slot)
+                return slot
+            }
+            freeCount.wait()
+        }
         return free.withLock { $0.removeLast() }
+    }
+
+    /// A filled slot if one is queued now. Only for the decoder: it queues the stops (-1)
+    /// after its last take, so what it takes is always a buffer.
+    func takeFilledIfAny() -> Int? {
+        guard filledCount.wait(timeout: .now()) == .success else { return nil }
+        return filled.withLock { $0.removeFirst() }
     }
 
     func putFree(_ slot: Int) {
@@ -293,14 +334,16 @@ final class DecodeJob: @unchecked Sendable {
         self.progress = progress
     }
 
-    func run() {
+    /// Decodes to the end; `help` parses a filled slot (when no slot is free, and at the end
+    /// until none is left).
+    func run(helping help: (Int) -> Void) {
         var consumed = 0
         // The partial line: in the previous chunk's buffer (still ours until the next one is
         // set up: it is queued only after its carry has been copied out).
         var previous: Int? = nil
         var carry = 0..<0
         while true {
-            let slot = pool.takeFree()
+            let slot = pool.takeFree(helping: help)
             let chunk = pool.chunks[slot]
             let carryBytes = previous.map { UnsafeRawBufferPointer(rebasing: pool.chunks[$0].buffer[carry]) }
                 ?? UnsafeRawBufferPointer(start: nil, count: 0)
@@ -333,6 +376,10 @@ final class DecodeJob: @unchecked Sendable {
             }
             previous = slot
         }
+        while let slot = pool.takeFilledIfAny() {
+            help(slot)
+            pool.putFree(slot)
+        }
         for _ in 0..<parsers { pool.putFilled(-1) }
         finished.signal()
     }
@@ -344,17 +391,4 @@ public final class ProgressCounter: Sendable {
     public init() {}
     public func add(_ n: Int) { value.add(n, ordering: .relaxed) }
     public var current: Int { value.load(ordering: .relaxed) }
-}
-
-/// The calling thread's nice value (Linux: nice values are per thread).
-enum ThreadNiceness {
-    /// Raises the calling thread's nice value, for good: call it on threads of your own.
-    static func lower(by amount: Int32) {
-        #if os(Linux)
-        let which = __priority_which_t(PRIO_PROCESS.rawValue)
-        errno = 0
-        let current = getpriority(which, 0)
-        if errno == 0 { _ = setpriority(which, 0, min(current + amount, 19)) }
-        #endif
-    }
 }
