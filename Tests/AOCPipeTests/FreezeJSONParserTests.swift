@@ -65,6 +65,16 @@ import Testing
         var p = FreezeJSONParser()
         let head = #"{"ts":"2023-11-01T08:27:45+07:00","event":"frozen","case":"C""#
         #expect(parse(&p, head + "}") == frozen("C"))
+        // The writer's other members (`call`, `bank`, `account`) are matched a word at a time.
+        #expect(parse(&p, head + #","call":"1698801302.4711"}"#) == frozen("C"))
+        #expect(parse(&p, head + #","bank":"KTB","account":"xxx-x-x4821-x"}"#) == frozen("C"))
+        #expect(parse(&p, head + #","bank":"KTB","account":"x","case":"D"}"#) == frozen("D"))
+        #expect(parse(&p, head + #","call":1698801302,"bank":null,"account":{"a":[1]}}"#) == frozen("C"))
+        #expect(parse(&p, head + #","call":"a\"b\\c","accounts":"x","accoun":"y"}"#) == frozen("C"))
+        #expect(parse(&p, head + #","account":"x"#) == .malformed(.badJSON))
+        #expect(parse(&p, head + #","call":"x"},"#) == .malformed(.badJSON))
+        #expect(parse(&p, head + #","bank":"x\#u{01}"}"#) == .malformed(.badJSON))
+        #expect(parse(&p, head + #","call""#) == .malformed(.badJSON))
         #expect(parse(&p, head + #" , "bank" : "KTB" }"#) == frozen("C"))
         #expect(parse(&p, head + #","case":"D"}"#) == frozen("D"))                      // last value wins
         #expect(parse(&p, head + #","ts":"2023-11-01T01:27:46Z"}"#) == frozen("C", Self.t + 1000))
@@ -85,7 +95,7 @@ import Testing
         func line(_ name: String) -> String { #"{"ts":"2023-11-01T08:27:45+07:00","event":""# + name + #"","case":"C","x":1}"# }
         let known: [(String, Event.Kind)] = [("reported", .reported), ("freeze_requested", .freezeRequested),
                                              ("frozen", .frozen), ("freeze_failed", .freezeFailed),
-                                             (#"frozen"#, .frozen), (#"reported"#, .reported)]
+                                             (#"fro\u007aen"#, .frozen), (#"reporte\u0064"#, .reported)]
         for (name, kind) in known {
             #expect(parse(&p, line(name)) == .event(Event(kind: kind, millis: Self.t, caseKey: CaseKey("C"))), "\(name)")
         }

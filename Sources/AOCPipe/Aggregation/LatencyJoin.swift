@@ -128,7 +128,16 @@ struct LatencyJoin: Sendable {
     static func firstIndex(of key: UInt64, in r: UnsafeBufferPointer<JoinRecord>, near hint: Int) -> Int {
         let n = r.count
         var lo: Int, hi: Int
-        let h = min(max(hint, 0), n)
+        var h = min(max(hint, 0), n)
+        // Freezes and reports both sorted, most answers are a step or two after the last one
+        // (or the same): walk those steps, branches a CPU predicts, before any search.
+        if h < n && r[h].key < key {
+            var steps = 0
+            repeat { h += 1; steps += 1 } while h < n && r[h].key < key && steps < 8
+            if h == n || r[h].key >= key { return h }
+        } else if h == 0 || r[h - 1].key < key {
+            return h
+        }
         if h < n && r[h].key < key {
             // Answer is after h.
             var step = 1

@@ -214,6 +214,23 @@ struct JSONScanner {
         while i < p.count {
             let c = p[i]
             if c == UInt8(ascii: "}") { return i + 1 == p.count }
+            // The writer's own other members (`call`, `bank`, `account`): the key, its quotes
+            // and the colon are one or two word compares, then only the value is scanned.
+            if i + 12 <= p.count {
+                let w = UInt64(littleEndian: (p.baseAddress! + i).loadUnaligned(as: UInt64.self))
+                var valueAt = 0
+                if w == 0x3A22_6C6C_6163_222C || w == 0x3A22_6B6E_6162_222C {  // `,"call":`, `,"bank":`
+                    valueAt = i + 8
+                } else if w == 0x6E75_6F63_6361_222C  // `,"accoun`, then `t":`
+                    && UInt32(littleEndian: (p.baseAddress! + i + 8).loadUnaligned(as: UInt32.self)) & 0x00FF_FFFF == 0x3A_2274 {
+                    valueAt = i + 11
+                }
+                if valueAt > 0 && p[valueAt] == UInt8(ascii: "\"") {
+                    i = valueAt
+                    guard scanString() != nil else { return false }
+                    continue
+                }
+            }
             guard c == UInt8(ascii: ","), i + 1 < p.count, p[i + 1] == UInt8(ascii: "\"") else { return false }
             i += 1
             guard let key = scanString(), !key.escaped,
