@@ -29,8 +29,8 @@ public struct FreezeStats: Sendable, Equatable {
     }
 
     /// Summarises latencies in milliseconds, leaving them as they are (so windows that share
-    /// latencies, an hour and its day, are summarised at once). The three ranks are found by
-    /// selection (linear time), not by sorting.
+    /// latencies, an hour and its day, are summarised at once). The three ranks are found
+    /// without sorting (`values(atRanks:of:)`, linear time).
     init(of latencies: UnsafeBufferPointer<Int>, slaMillis: Int) {
         count = latencies.count
         guard count > 0 else { return }
@@ -80,94 +80,79 @@ public struct FreezeStats: Sendable, Equatable {
     }
 
     /// The values at sorted positions `ranks` (ascending) of `values`, which are left as they
-    /// are. Up to 4,096 values: copied and selected. More: a histogram of the top 12 bits
-    /// that vary says which bucket holds each rank; only those buckets are copied out and
-    /// looked into (the same way when still large). Each level is a pass or two over the
-    /// values, with no data-dependent branch but the bucket test.
+    /// are. A histogram of the top bits that vary (about one bucket per two values, at most
+    /// 4,096) says which bucket holds each rank; only those buckets' values are copied out
+    /// and looked into the same way, down to a few values, which are sorted. Passes that
+    /// count and copy, where quickselect's partitioning mispredicted a branch on every other
+    /// value (it was a third of the report's time, over ~1,500 hour windows).
     static func values(atRanks ranks: [Int], of values: UnsafeBufferPointer<Int>) -> [Int] {
         let n = values.count
-        if n <= 4096 {
-            return withUnsafeTemporaryAllocation(of: Int.self, capacity: n) { copy in
+        if n <= 16 {
+            return withUnsafeTemporaryAllocation(of: Int.self, capacity: max(n, 1)) { copy in
                 _ = copy.initialize(fromContentsOf: values)
-                // Largest rank first: each selection leaves the smaller values in front of it,
-                // where the next one looks.
-                var out = ranks, end = n
-                for j in ranks.indices.reversed() {
-                    select(copy, ranks[j], upTo: end)
-                    out[j] = copy[ranks[j]]
-                    end = ranks[j] + 1
-                }
-                return out
+                var sorted = UnsafeMutableBufferPointer(rebasing: copy[0..<n])
+                sorted.sort()
+                return ranks.map { sorted[$0] }
             }
         }
         var low = Int.max, high = Int.min
         for v in values {
-            if v < low { low = v }
-            if v > high { high = v }
+            low = min(low, v)
+            high = max(high, v)
         }
         if low == high { return ranks.map { _ in low } }
+        let bucketBits = min(max(Int.bitWidth - n.leadingZeroBitCount - 1, 4), 12)
         let span = UInt(bitPattern: high &- low)
-        let shift = max(0, UInt.bitWidth - span.leadingZeroBitCount - 12)
+        let shift = max(0, UInt.bitWidth - span.leadingZeroBitCount - bucketBits)
         let buckets = Int(span >> shift) + 1
         @inline(__always) func bucket(_ v: Int) -> Int { Int(UInt(bitPattern: v &- low) >> shift) }
-        var counts = [Int](repeating: 0, count: buckets)
-        counts.withUnsafeMutableBufferPointer { c in for v in values { c[bucket(v)] += 1 } }
 
-        // The bucket of each rank, and the rank within it.
-        var wanted: [(bucket: Int, members: [Int], ranks: [(index: Int, rank: Int)])] = []
-        var which = [Int8](repeating: -1, count: buckets)
-        var j = 0, before = 0
-        for b in 0..<buckets where j < ranks.count {
-            var inside: [(index: Int, rank: Int)] = []
-            while j < ranks.count && ranks[j] < before + counts[b] {
-                inside.append((j, ranks[j] - before))
-                j += 1
-            }
-            if !inside.isEmpty {
-                which[b] = Int8(wanted.count)
-                wanted.append((b, [], inside))
-                wanted[wanted.count - 1].members.reserveCapacity(counts[b])
-            }
-            before += counts[b]
+        // On the stack for the many small windows (hours); on the heap past a few KB, so a
+        // deep recursion over oddly spread values stays within any thread's stack.
+        func withScratch<R>(_ count: Int, _ body: (UnsafeMutableBufferPointer<Int>) -> R) -> R {
+            if count <= 1024 { return withUnsafeTemporaryAllocation(of: Int.self, capacity: count, body) }
+            var heap = [Int](repeating: 0, count: count)
+            return heap.withUnsafeMutableBufferPointer { body($0) }
         }
-        for v in values {
-            let w = which[bucket(v)]
-            if w >= 0 { wanted[Int(w)].members.append(v) }
-        }
-        var out = ranks
-        for w in wanted {
-            let found = w.members.withUnsafeBufferPointer { Self.values(atRanks: w.ranks.map(\.rank), of: $0) }
-            for (k, r) in w.ranks.enumerated() { out[r.index] = found[k] }
-        }
-        return out
-    }
-
-    /// Puts the `k`-th smallest of `a[0..<end]` at `a[k]`, smaller ones before it and larger
-    /// after (quickselect, median of three; sorts the range if partitions keep coming out
-    /// lopsided).
-    static func select(_ a: UnsafeMutableBufferPointer<Int>, _ k: Int, upTo end: Int) {
-        var lo = 0, hi = end - 1
-        var budget = 2 * (Int.bitWidth - end.leadingZeroBitCount) + 8
-        while hi > lo {
-            if budget == 0 {
-                var range = UnsafeMutableBufferPointer(rebasing: a[lo...hi])
-                range.sort()
-                return
+        return withScratch(2 * buckets) { scratch in
+            // counts[b]; then, for the buckets that hold a rank, where their values go in `picked`.
+            let counts = scratch.baseAddress!, slot = scratch.baseAddress! + buckets
+            counts.initialize(repeating: 0, count: buckets)
+            slot.initialize(repeating: -1, count: buckets)
+            for v in values { counts[bucket(v)] += 1 }
+            // The bucket of each rank, and the rank within it.
+            var wanted: [(start: Int, count: Int, ranks: [(index: Int, rank: Int)])] = []
+            var j = 0, before = 0, picked = 0
+            for b in 0..<buckets where j < ranks.count {
+                var inside: [(index: Int, rank: Int)] = []
+                while j < ranks.count && ranks[j] < before + counts[b] {
+                    inside.append((j, ranks[j] - before))
+                    j += 1
+                }
+                if !inside.isEmpty {
+                    slot[b] = picked
+                    wanted.append((picked, counts[b], inside))
+                    picked += counts[b]
+                }
+                before += counts[b]
             }
-            budget -= 1
-            let mid = lo + (hi - lo) / 2
-            if a[mid] < a[lo] { a.swapAt(mid, lo) }
-            if a[hi] < a[lo] { a.swapAt(hi, lo) }
-            if a[hi] < a[mid] { a.swapAt(hi, mid) }
-            let pivot = a[mid]
-            var i = lo, j = hi
-            while i <= j {
-                while a[i] < pivot { i += 1 }
-                while pivot < a[j] { j -= 1 }
-                if i <= j { a.swapAt(i, j); i += 1; j -= 1 }
+            var out = ranks
+            let copy = { (into: UnsafeMutableBufferPointer<Int>) in
+                for v in values {
+                    let b = bucket(v)
+                    let at = slot[b]
+                    if at >= 0 {
+                        into[at] = v
+                        slot[b] = at + 1
+                    }
+                }
+                for w in wanted {
+                    let found = Self.values(atRanks: w.ranks.map(\.rank), of: UnsafeBufferPointer(rebasing: into[w.start..<(w.start + w.count)]))
+                    for (k, r) in w.ranks.enumerated() { out[r.index] = found[k] }
+                }
             }
-            // a[lo...j] <= pivot, a[i...hi] >= pivot, a[j+1..<i] == pivot.
-            if k <= j { hi = j } else if k >= i { lo = i } else { return }
+            withScratch(picked) { copy($0) }
+            return out
         }
     }
 }
