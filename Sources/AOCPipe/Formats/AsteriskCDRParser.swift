@@ -17,6 +17,8 @@ public struct AsteriskCDRParser: LineParser {
 
     let hotline: [UInt8]
     var zone: Zone.Cursor
+    /// The last date parsed: calls come in time order, most share it.
+    private var days = DayCache()
 
     public init(hotline: String = "1441", sourceZone: Zone) {
         self.hotline = Array(hotline.utf8)
@@ -80,7 +82,7 @@ public struct AsteriskCDRParser: LineParser {
         guard column == 16 || column == 18 || column == 21 else { return .malformed(.columnCount) }
         guard Self.equals(line, dst, hotline) else { return .skipped }
         guard start.end - start.start == 19,
-              let wall = Timestamp.parseCDR(UnsafeRawBufferPointer(rebasing: line[start.start..<start.end]))
+              let wall = Timestamp.parseCDR(UnsafeRawBufferPointer(rebasing: line[start.start..<start.end]), days: &days)
         else { return .malformed(.badTimestamp) }
         let utc = zone.utc(local: wall)
         return .event(Event(kind: .call, millis: utc * 1000, answered: Self.equals(line, disposition, "ANSWERED")))

@@ -12,29 +12,20 @@ public enum Timestamp {
         return a * 10 + b
     }
 
-    /// Parses `YYYY-MM-DD?HH:MM:SS` at `p[0..<19]` (any single separator at index 10) into
-    /// wall-clock seconds since the epoch, as if the wall clock were UTC.
-    @inline(__always)
-    public static func parseLocalDateTime(_ p: UnsafeRawBufferPointer) -> Int? {
-        guard p.count >= 19,
-              p[4] == UInt8(ascii: "-"), p[7] == UInt8(ascii: "-"),
-              p[13] == UInt8(ascii: ":"), p[16] == UInt8(ascii: ":"),
-              let y1 = twoDigits(p, 0), let y2 = twoDigits(p, 2),
-              let month = twoDigits(p, 5), let day = twoDigits(p, 8),
-              let hour = twoDigits(p, 11), let minute = twoDigits(p, 14), let second = twoDigits(p, 17)
-        else { return nil }
-        let year = y1 * 100 + y2
-        guard month >= 1, month <= 12, day >= 1, day <= CivilTime.daysInMonth(year: year, month: month),
-              hour <= 23, minute <= 59, second <= 60
-        else { return nil }
-        return CivilTime.epochSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+    /// Parses an Asterisk CDR date (`YYYY-MM-DD HH:MM:SS`, exactly 19 bytes).
+    public static func parseCDR(_ p: UnsafeRawBufferPointer) -> Int? {
+        var days = DayCache()
+        return parseCDR(p, days: &days)
     }
 
-    /// Parses an Asterisk CDR date (`YYYY-MM-DD HH:MM:SS`, exactly 19 bytes).
+    /// `parseCDR` with the date through `days` (most lines share the one before's) and the
+    /// clock parsed in one word.
     @inline(__always)
-    public static func parseCDR(_ p: UnsafeRawBufferPointer) -> Int? {
-        guard p.count == 19, p[10] == UInt8(ascii: " ") || p[10] == UInt8(ascii: "T") else { return nil }
-        return parseLocalDateTime(p)
+    static func parseCDR(_ p: UnsafeRawBufferPointer, days: inout DayCache) -> Int? {
+        guard p.count == 19, p[10] == UInt8(ascii: " ") || p[10] == UInt8(ascii: "T"),
+              let day = days.day(p.baseAddress!), let clock = clockSeconds(p.baseAddress! + 11)
+        else { return nil }
+        return day * 86_400 + clock
     }
 
     /// Parses RFC 3339 (`2023-11-01T08:27:45.120+07:00`, `...Z`) into UTC milliseconds.
