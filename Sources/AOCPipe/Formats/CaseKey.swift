@@ -9,6 +9,8 @@ public struct CaseKey: Hashable, Comparable, Sendable {
 
     public init() {}
 
+    @inline(__always)  // built in registers where it is used (a returned key read back as
+                       // wider words than it was stored in stalls on store forwarding)
     public init(_ bytes: UnsafeRawBufferPointer) {
         length = UInt32(truncatingIfNeeded: bytes.count)
         let n = bytes.count
@@ -26,6 +28,12 @@ public struct CaseKey: Hashable, Comparable, Sendable {
             (w0, w1, w2, w3) = (word(0), word(8), word(16), word(24))
             return
         }
+        (w0, w1, w2, w3) = Self.words(of: bytes)
+    }
+
+    /// Short ids byte by byte, long ones as prefix and hash (off the common path).
+    @inline(never)
+    static func words(of bytes: UnsafeRawBufferPointer) -> (UInt64, UInt64, UInt64, UInt64) {
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         withUnsafeMutableBytes(of: &words) { dest in
             if bytes.count <= 32 {
@@ -37,7 +45,7 @@ public struct CaseKey: Hashable, Comparable, Sendable {
                 dest.storeBytes(of: hash, toByteOffset: 24, as: UInt64.self)
             }
         }
-        (w0, w1, w2, w3) = words
+        return words
     }
 
     init(words: (UInt64, UInt64, UInt64, UInt64), length: UInt32) {
