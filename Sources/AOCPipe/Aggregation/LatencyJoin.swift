@@ -98,6 +98,9 @@ struct LatencyJoin: Sendable {
         // Freezes are looked up a block at a time from the end (the block's memory given back
         // after it), each block split between two lanes, one per core.
         let lanes = [LookupLane(zone: zone, hint: reports.count), LookupLane(zone: zone, hint: reports.count)]
+        // Room for every lane's share at once: grown block by block, each growth would copy
+        // all found so far.
+        for lane in lanes { lane.reserve(freezes.count / 2 + 65_536) }
         reports.withRecords { r in
             nonisolated(unsafe) let r = r
             freezes.drainBlocksFromEnd { block in
@@ -197,8 +200,6 @@ final class LookupLane: @unchecked Sendable {
         var latencies = self.latencies, slots = self.slots, bucket = self.bucket, recent = self.recent
         var hint = self.hint, unmatched = self.unmatched
         self.latencies = []; self.slots = []; self.recent = []
-        latencies.reserveCapacity(latencies.count + freezes.count)
-        slots.reserveCapacity(slots.count + freezes.count)
         for f in freezes {
             hint = LatencyJoin.firstIndex(of: f.key, in: r, near: hint)
             if hint < r.count && r[hint].key == f.key && r[hint].millis <= f.millis {
@@ -212,6 +213,11 @@ final class LookupLane: @unchecked Sendable {
         }
         self.latencies = latencies; self.slots = slots; self.bucket = bucket; self.recent = recent
         self.hint = hint; self.unmatched = unmatched
+    }
+
+    func reserve(_ count: Int) {
+        latencies.reserveCapacity(count)
+        slots.reserveCapacity(count)
     }
 
     func add(_ millis: Int, latency: Int, recentFrom: Int) {
@@ -279,7 +285,7 @@ struct JoinedLatencies {
     }
 
     /// Lays the lanes' latencies out hour by hour (a counting sort on the hour slots, the
-    /// hours in time order): two passes, no comparison.
+    /// hours in time order): two passes, no comparison, each lane's on a core of its own.
     mutating func group(_ lanes: [LookupLane]) {
         // One numbering of the hours for all lanes: the first lane's, extended.
         var starts = lanes[0].bucket.starts
@@ -292,27 +298,48 @@ struct JoinedLatencies {
                 return starts.count - 1
             }
         }
-        let order = starts.indices.sorted { starts[$0] < starts[$1] }
-        var position = [Int](repeating: 0, count: starts.count)
-        for (lane, slotOf) in zip(lanes, renumber) {
-            for s in lane.slots { position[slotOf[Int(s)]] += 1 }
+        let hours = starts.count
+        // Each lane counts its latencies per hour.
+        let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: lanes.count * hours)
+        defer { counts.deallocate() }
+        counts.initialize(repeating: 0)
+        nonisolated(unsafe) let perLane = counts
+        DispatchQueue.concurrentPerform(iterations: lanes.count) { l in
+            let row = perLane.baseAddress! + l * hours
+            renumber[l].withUnsafeBufferPointer { slotOf in
+                for s in lanes[l].slots { row[slotOf[Int(s)]] += 1 }
+            }
         }
+        // Hours in time order; within an hour, lane by lane. `counts` becomes where each
+        // lane's next latency of each hour goes.
+        let order = starts.indices.sorted { starts[$0] < starts[$1] }
         hourStarts = order.map { starts[$0] }
         hourBounds = [0]
-        hourBounds.reserveCapacity(order.count + 1)
+        hourBounds.reserveCapacity(hours + 1)
         var sum = 0
         for k in order {
-            let n = position[k]
-            position[k] = sum
-            sum += n
+            for l in lanes.indices {
+                let n = counts[l * hours + k]
+                counts[l * hours + k] = sum
+                sum += n
+            }
             hourBounds.append(sum)
         }
         latencies = [Int](unsafeUninitializedCapacity: sum) { buffer, count in
-            for (lane, slotOf) in zip(lanes, renumber) {
-                for (l, s) in zip(lane.latencies, lane.slots) {
-                    let k = slotOf[Int(s)]
-                    buffer[position[k]] = l
-                    position[k] += 1
+            nonisolated(unsafe) let out = buffer
+            DispatchQueue.concurrentPerform(iterations: lanes.count) { l in
+                let next = perLane.baseAddress! + l * hours
+                let lane = lanes[l]
+                renumber[l].withUnsafeBufferPointer { slotOf in
+                    lane.latencies.withUnsafeBufferPointer { values in
+                        lane.slots.withUnsafeBufferPointer { slots in
+                            for i in 0..<values.count {
+                                let k = slotOf[Int(slots[i])]
+                                out[next[k]] = values[i]
+                                next[k] += 1
+                            }
+                        }
+                    }
                 }
                 lane.latencies = []
                 lane.slots = []
