@@ -104,6 +104,35 @@ import Testing
         #expect(Self.joined(&restored) == Self.reference(reports, freezes))
     }
 
+    @Test func joinsOfOneShapeMergeByBlockCopy() {
+        // Two parsing threads of one file see the same shape first: their records move as
+        // they are (no key translation), including across several blocks of 65,536.
+        var rng = SeededRandom(seed: 11)
+        var reports: [(String, Int)] = [], freezes: [(String, Int)] = []
+        var a = LatencyJoin(), b = LatencyJoin()
+        for i in 0..<200_000 {
+            let id = "AOC-20231101-" + String(100_000 + rng.below(90_000)), t = rng.below(10_000_000)
+            if rng.below(2) == 0 {
+                reports.append((id, t))
+                if i % 2 == 0 { a.report(CaseKey(id), t) } else { b.report(CaseKey(id), t) }
+            } else {
+                freezes.append((id, t))
+                if i % 2 == 0 { a.freeze(CaseKey(id), t) } else { b.freeze(CaseKey(id), t) }
+            }
+        }
+        // With a second holder, b's blocks are copied and b keeps its records.
+        var shared = a
+        let copyOfB = b
+        shared.merge(b)
+        #expect(shared.reportCount == reports.count && shared.freezeCount == freezes.count)
+        #expect(copyOfB.reportCount + copyOfB.freezeCount > 0)
+        #expect(Self.joined(&shared) == Self.reference(reports, freezes))
+        // As its only holder, the merge takes b's blocks one by one, giving each back.
+        a.merge(consume b)
+        #expect(a.reportCount == reports.count && a.freezeCount == freezes.count)
+        #expect(Self.joined(&a) == Self.reference(reports, freezes))
+    }
+
     @Test(arguments: [0, 1, 2, 17, 49, 100, 5_000, 150_000])
     func sortingOrdersAnyInput(count: Int) {
         var rng = SeededRandom(seed: 9)

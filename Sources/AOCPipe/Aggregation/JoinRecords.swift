@@ -103,6 +103,25 @@ struct JoinRecords: Sendable {
         return rejected
     }
 
+    /// Moves `other`'s records here unchanged: copies of up to 65,536 records from its end,
+    /// each block's memory given back after it when `other` is their only holder.
+    mutating func moveAppend(from other: inout JoinRecords) {
+        let s = unique()
+        let shrinking = isKnownUniquelyReferenced(&other.storage)
+        let source = other.storage
+        let first = s.count, moved = source.count
+        s.reserve(first + moved)
+        var end = moved
+        while end > 0 {
+            let begin = shrinking ? max(0, end - 65_536) : 0
+            (s.base! + first + begin).initialize(from: source.base! + begin, count: end - begin)
+            end = begin
+            if shrinking { source.shrink(to: end) }
+        }
+        s.count = first + moved
+        other = JoinRecords()
+    }
+
     /// Calls `body` with the records a block of up to 65,536 at a time, last block first,
     /// giving each block's memory back after it.
     mutating func drainBlocksFromEnd(_ body: (UnsafeBufferPointer<JoinRecord>) -> Void) {

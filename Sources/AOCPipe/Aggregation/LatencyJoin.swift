@@ -47,14 +47,21 @@ struct LatencyJoin: Sendable {
             return
         }
         let translation = shapes.translation(from: other.shapes)
-        func translate(_ k: UInt64) -> UInt64? {
-            translation[Int(k >> CaseShapes.numberBits) - 1].map { $0 << CaseShapes.numberBits | k & CaseShapes.numberMask }
-        }
-        for r in reports.moveAppend(from: &other.reports, transform: translate) {
-            wideReports.keepEarliest(other.shapes.unpack(r.key), r.millis)
-        }
-        for r in freezes.moveAppend(from: &other.freezes, transform: translate) {
-            wideFreezes.append((other.shapes.unpack(r.key), r.millis))
+        if translation.enumerated().allSatisfy({ $1 == UInt64($0 + 1) }) {
+            // The same shapes under the same numbers (one writer's ids, seen in the same
+            // order): the records move as they are, a block copy.
+            reports.moveAppend(from: &other.reports)
+            freezes.moveAppend(from: &other.freezes)
+        } else {
+            func translate(_ k: UInt64) -> UInt64? {
+                translation[Int(k >> CaseShapes.numberBits) - 1].map { $0 << CaseShapes.numberBits | k & CaseShapes.numberMask }
+            }
+            for r in reports.moveAppend(from: &other.reports, transform: translate) {
+                wideReports.keepEarliest(other.shapes.unpack(r.key), r.millis)
+            }
+            for r in freezes.moveAppend(from: &other.freezes, transform: translate) {
+                wideFreezes.append((other.shapes.unpack(r.key), r.millis))
+            }
         }
         for (key, t) in other.wideReports.entries { report(key, t) }
         for f in other.wideFreezes { freeze(f.key, f.millis) }

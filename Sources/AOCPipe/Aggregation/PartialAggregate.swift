@@ -82,6 +82,9 @@ public struct PartialAggregate: Sendable {
         return taken
     }
 
+    /// Reports and freezes held for the latency join.
+    var joinRecordCount: Int { join.reportCount + join.freezeCount }
+
     /// The join, leaving an empty one in its place (the caller then holds the only copy).
     mutating func takeJoin() -> LatencyJoin {
         let taken = join

@@ -98,6 +98,8 @@ public struct FileProcessor: Sendable {
         }
         parts.append(decoderLane.result())
         if let failure = parts.lazy.compactMap(\.failure).first { throw failure }
+        // Into the part with the most join records: the others' are the ones copied.
+        parts.sort { $0.worker.aggregate.joinRecordCount < $1.worker.aggregate.joinRecordCount }
         var merged = parts.removeLast().worker
         while var part = parts.popLast() {
             merged.aggregate.merge(part.worker.aggregate.take())
