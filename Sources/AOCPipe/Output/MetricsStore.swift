@@ -13,7 +13,7 @@ public final class MetricsStore: Sendable {
         public var problems: [String] = ["starting"]
     }
 
-    private let state = Mutex(Snapshot())
+    private let state = Locked(Snapshot())
 
     public init() {}
 

@@ -74,7 +74,7 @@ public struct BatchRunner: Sendable {
         let bar = ProgressBar.start(mode: progress, totalBytes: items.reduce(0) { $0 + $1.size },
                                     totalFiles: items.count, bytes: counter, files: filesDone)
         let next = Atomic<Int>(0)
-        let committed = Mutex(Committed(checkpoint: start))
+        let committed = Locked(Committed(checkpoint: start))
         let workers = min(jobs, max(items.count, 1))
         var perFile = self.processor  // a copy: a run does not change the runner
         // Cores left over when there are fewer files than jobs work inside each file. Two

@@ -66,7 +66,7 @@ public struct FileProcessor: Sendable {
         let decoderLane = ParseLane(worker: makeWorker(), maxLineBytes: maxLineBytes)
         let decode: @Sendable () -> Void = { job.run { slot in decoderLane.parse(pool.chunks[slot]) } }
 
-        let results = Mutex<[ParseResult<P>]>([])
+        let results = Locked<[ParseResult<P>]>([])
         let parse: @Sendable () -> Void = {
             let lane = ParseLane(worker: makeWorker(), maxLineBytes: maxLineBytes)
             while let slot = pool.takeFilled() {
@@ -171,16 +171,19 @@ final class ChunkPool: @unchecked Sendable {
     }
 
     let chunks: [Chunk]
-    private let free: Mutex<[Int]>
+    /// Guards `free` and `filled` (a pthread mutex, as `Locked`: the thread sanitizer sees
+    /// the buffers' hand-over between threads through these queues).
+    private let lock = NSLock()
+    private var free: [Int]
     private let freeCount: DispatchSemaphore
     /// Filled slots in decoding order; -1 tells one parser to stop.
-    private let filled = Mutex<[Int]>([])
+    private var filled: [Int] = []
     private let filledCount = DispatchSemaphore(value: 0)
 
     /// Buffers of `chunkSize` bytes plus `carryRoom` for the partial line carried in front.
     init(slots: Int, chunkSize: Int, carryRoom: Int) {
         chunks = (0..<max(slots, 2)).map { _ in Chunk(size: max(chunkSize, 1) + carryRoom) }
-        free = Mutex(Array(chunks.indices))
+        free = Array(chunks.indices)
         freeCount = DispatchSemaphore(value: chunks.count)
     }
 
@@ -194,31 +197,31 @@ final class ChunkPool: @unchecked Sendable {
             }
             freeCount.wait()
         }
-        return free.withLock { $0.removeLast() }
+        return lock.withLock { free.removeLast() }
     }
 
     /// A filled slot if one is queued now. Only for the decoder: it queues the stops (-1)
     /// after its last take, so what it takes is always a buffer.
     func takeFilledIfAny() -> Int? {
         guard filledCount.wait(timeout: .now()) == .success else { return nil }
-        return filled.withLock { $0.removeFirst() }
+        return lock.withLock { filled.removeFirst() }
     }
 
     func putFree(_ slot: Int) {
-        free.withLock { $0.append(slot) }
+        lock.withLock { free.append(slot) }
         freeCount.signal()
     }
 
     /// Queues a filled slot, or -1 (stop) for one parser.
     func putFilled(_ slot: Int) {
-        filled.withLock { $0.append(slot) }
+        lock.withLock { filled.append(slot) }
         filledCount.signal()
     }
 
     /// The next filled slot, or nil when told to stop.
     func takeFilled() -> Int? {
         filledCount.wait()
-        let slot = filled.withLock { $0.removeFirst() }
+        let slot = lock.withLock { filled.removeFirst() }
         return slot < 0 ? nil : slot
     }
 }

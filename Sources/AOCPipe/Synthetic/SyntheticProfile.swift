@@ -35,7 +35,7 @@ public struct SyntheticProfile: Sendable {
         let names = (0..<files).map { k in
             (telephony + "/Master.csv-" + Text.pad(k + 1, width) + suffix, freeze + "/freeze.jsonl-" + Text.pad(k + 1, width) + suffix)
         }
-        let results = Mutex([Int: Result<FileTruth, Error>]())
+        let results = Locked([Int: Result<FileTruth, Error>]())
         let profile = self
         DispatchQueue.concurrentPerform(iterations: files) { k in
             let r = Result { try profile.generateFile(k, cdr: names[k].0, freeze: names[k].1) }
