@@ -27,7 +27,10 @@ rounds=${2:-5}
 [ -x "$bin" ] || { echo "build first: swift build -c release --static-swift-stdlib" >&2; exit 1; }
 [ -x "$isal" ] || { echo "build first: swift build -c release --static-swift-stdlib --traits ISAL --scratch-path .build-isal" >&2; exit 1; }
 for b in "$bin" "$isal"; do
-  ldd "$b" | grep -q libswiftCore && echo "note: $b loads the Swift runtime as shared libraries; the figures in BENCHMARKS.md are of --static-swift-stdlib builds" >&2
+  # grep reads all of ldd's output (no -q): an early exit would fail the pipe under pipefail.
+  if [ "$(ldd "$b" 2>/dev/null | grep -c libswiftCore || true)" != 0 ]; then
+    echo "note: $b loads the Swift runtime as shared libraries; the figures in BENCHMARKS.md are of --static-swift-stdlib builds" >&2
+  fi
 done
 
 generate() {  # DIR DAYS CALLS FILES SEED
