@@ -124,8 +124,8 @@ import Testing
 
     @Test func percentilesAgainstHandComputedValues() {
         // Latencies 1..100 minutes: nearest-rank p50 = 50, p90 = 90, p99 = 99, mean 50.5.
-        var latencies = (1...100).map { $0 * 60_000 }.shuffled()
-        let s = FreezeStats(latencies: &latencies, slaMillis: 15 * 60_000)
+        let latencies = (1...100).map { $0 * 60_000 }.shuffled()
+        let s = FreezeStats(latencies: latencies, slaMillis: 15 * 60_000)
         #expect(s.count == 100)
         #expect(s.meanMinutes == 50.5)
         #expect(s.p50Minutes == 50)
@@ -133,8 +133,8 @@ import Testing
         #expect(s.p99Minutes == 99)
         #expect(s.maxMinutes == 100)
         #expect(s.withinSLA == 0.15)
-        var none: [Int] = []
-        #expect(FreezeStats(latencies: &none, slaMillis: 1).count == 0)
+        let none: [Int] = []
+        #expect(FreezeStats(latencies: none, slaMillis: 1).count == 0)
     }
 
     @Test func countersByKind() {

@@ -1,4 +1,5 @@
-/// Case id -> earliest `reported` time: the latency join's table.
+/// Case id -> earliest `reported` time, for the ids the latency join cannot pack into 64 bits
+/// (`CaseShapes`): a few, or none.
 ///
 /// Open addressing with linear probing and a multiply-xorshift hash of the key's words. The
 /// join looks a case up once per freeze event, and Swift's `Dictionary` spends most of that

@@ -24,7 +24,7 @@ public struct FreezeStats: Sendable, Equatable {
     public init() {}
 
     /// Summarises latencies in milliseconds.
-    public init(latencies: inout [Int], slaMillis: Int) {
+    public init(latencies: [Int], slaMillis: Int) {
         self = latencies.withUnsafeBufferPointer { FreezeStats(of: $0, slaMillis: slaMillis) }
     }
 

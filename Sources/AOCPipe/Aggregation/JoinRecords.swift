@@ -76,19 +76,13 @@ struct JoinRecords: Sendable {
     }
 
     /// Moves `other`'s records here, each key passed through `transform` (nil: returned
-    /// instead). When `other` is the only holder of its records, it gives them up a block at a
-    /// time and shrinks as it goes, so the move needs little more memory than the records.
+    /// instead), so the move needs little more memory than the records (`takeBlocks`).
     mutating func moveAppend(from other: inout JoinRecords, transform: (UInt64) -> UInt64?) -> [JoinRecord] {
         var rejected: [JoinRecord] = []
         let s = unique()
-        let shrinking = isKnownUniquelyReferenced(&other.storage)
-        let source = other.storage
-        s.reserve(s.count + source.count)
-        var end = source.count
-        while end > 0 {
-            let begin = shrinking ? max(0, end - 65_536) : 0
-            for i in begin..<end {
-                let r = source.base![i]
+        s.reserve(s.count + other.count)
+        Self.takeBlocks(from: &other) { block, _ in
+            for r in block {
                 if let k = transform(r.key) {
                     s.base![s.count] = JoinRecord(key: k, millis: r.millis)
                     s.count += 1
@@ -96,29 +90,34 @@ struct JoinRecords: Sendable {
                     rejected.append(r)
                 }
             }
-            end = begin
-            if shrinking { source.shrink(to: end) }
         }
-        other = JoinRecords()
         return rejected
     }
 
-    /// Moves `other`'s records here unchanged: copies of up to 65,536 records from its end,
-    /// each block's memory given back after it when `other` is their only holder.
+    /// Moves `other`'s records here unchanged, a block copy at a time (`takeBlocks`).
     mutating func moveAppend(from other: inout JoinRecords) {
         let s = unique()
+        let first = s.count, moved = other.count
+        s.reserve(first + moved)
+        Self.takeBlocks(from: &other) { block, offset in
+            (s.base! + first + offset).initialize(from: block.baseAddress!, count: block.count)
+        }
+        s.count = first + moved
+    }
+
+    /// Hands `other`'s records to `body` (with each block's offset) and leaves it empty. As
+    /// their only holder, it goes 65,536 records at a time from the end and gives each block's
+    /// memory back after it; shared, the records are read in one block and left to the others.
+    private static func takeBlocks(from other: inout JoinRecords, _ body: (UnsafeBufferPointer<JoinRecord>, Int) -> Void) {
         let shrinking = isKnownUniquelyReferenced(&other.storage)
         let source = other.storage
-        let first = s.count, moved = source.count
-        s.reserve(first + moved)
-        var end = moved
+        var end = source.count
         while end > 0 {
             let begin = shrinking ? max(0, end - 65_536) : 0
-            (s.base! + first + begin).initialize(from: source.base! + begin, count: end - begin)
+            body(UnsafeBufferPointer(start: source.base! + begin, count: end - begin), begin)
             end = begin
             if shrinking { source.shrink(to: end) }
         }
-        s.count = first + moved
         other = JoinRecords()
     }
 

@@ -373,17 +373,14 @@ struct HourBucketer {
     mutating func slot(of millis: Int) -> UInt32 {
         let second = CivilTime.floorDiv(millis, 1000)
         if second < low || second >= high {
-            let offset = cursor.offset(utc: second)
-            let local = second + offset
-            let start = local - CivilTime.floorMod(local, 3600) - offset
-            low = max(start, cursor.low)
-            high = min(start + 3600, cursor.high)
-            if let known = slotOfStart[start] {
+            let hour = cursor.hour(containing: second)
+            (low, high) = (hour.low, hour.high)
+            if let known = slotOfStart[hour.start] {
                 slot = known
             } else {
                 slot = UInt32(starts.count)
-                slotOfStart[start] = slot
-                starts.append(start)
+                slotOfStart[hour.start] = slot
+                starts.append(hour.start)
             }
         }
         return slot

@@ -53,13 +53,11 @@ public struct PartialAggregate: Sendable {
 
     /// Finds or creates the hour window holding `second`, and caches it.
     mutating func window(containing second: Int) -> Int {
-        let offset = cursor.offset(utc: second)
-        let local = second + offset
-        let start = local - CivilTime.floorMod(local, 3600) - offset
-        let i = index(ofHourStarting: start)
-        // The cache must not outlive the offset range it was computed in.
-        cachedLow = max(start, cursor.low)
-        cachedHigh = min(start + 3600, cursor.high)
+        // The cache must not outlive the offset range it was computed in: `hour` says how far.
+        let hour = cursor.hour(containing: second)
+        let i = index(ofHourStarting: hour.start)
+        cachedLow = hour.low
+        cachedHigh = hour.high
         cachedIndex = i
         return i
     }

@@ -139,11 +139,11 @@ public struct Report: Sendable {
             let minute = CivilTime.floorDiv(watermark, 60)
             func rollingWindow(minutes: Int) -> WindowReport {
                 let start = (minute - minutes + 1) * 60, end = (minute + 1) * 60
-                var latencies = joined.latencies(from: start * 1000, to: end * 1000)
+                let latencies = joined.latencies(from: start * 1000, to: end * 1000)
                 return WindowReport(start: start, end: end, startOffset: cursor.offset(utc: start),
                                     endOffset: cursor.offset(utc: end),
                                     counters: aggregate.counters(minutes: minute - minutes + 1, through: minute),
-                                    freeze: FreezeStats(latencies: &latencies, slaMillis: slaMillis), isFinal: false)
+                                    freeze: FreezeStats(latencies: latencies, slaMillis: slaMillis), isFinal: false)
             }
             rolling = [("last_60m", rollingWindow(minutes: 60)), ("last_24h", rollingWindow(minutes: 24 * 60)), ("today", today)]
         }

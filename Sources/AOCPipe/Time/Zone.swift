@@ -97,6 +97,17 @@ public struct Zone: Sendable, Equatable {
             return offset
         }
 
+        /// The local hour holding the instant `utc` (UTC seconds): when it starts, and the
+        /// instants `low..<high` that share both that hour and its offset, for which a caller
+        /// may keep the answer (an hour cut by a transition ends early).
+        @inline(__always)
+        mutating func hour(containing utc: Int) -> (start: Int, low: Int, high: Int) {
+            let offset = offset(utc: utc)
+            let local = utc + offset
+            let start = local - CivilTime.floorMod(local, 3600) - offset
+            return (start, max(start, low), min(start + 3600, high))
+        }
+
         @inline(__always)
         public mutating func utc(local: Int) -> Int {
             // Try the offset in force just before this local time, then the one after.
