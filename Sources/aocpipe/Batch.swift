@@ -47,9 +47,9 @@ struct Batch: ParsableCommand {
         let report = outcome.report
         for damage in report.input.damage { warn("warning: \(damage)") }
         if report.input.malformed > 0 {
-            let path = quarantine ?? config.quarantinePath ?? ".aocpipe/\(config.name)-quarantine.jsonl"
+            let path = config.quarantineFile(override: quarantine)
             do {
-                try AtomicFile.write(Quarantine.render(outcome.samples), to: path)
+                try Quarantine.write(outcome.samples, to: path)
                 warn("warning: \(Quarantine.summary(report.input)); samples in \(path)")
             } catch {
                 warn("warning: \(Quarantine.summary(report.input)); \(error)")

@@ -24,7 +24,7 @@ struct Follow: ParsableCommand {
     @Option(help: "How often to emit, e.g. 10s (default: the pipeline's follow.emit_every).")
     var emitEvery: String?
 
-    @Option(help: "Serve /metrics and /healthz on HOST:PORT (default: the pipeline's http sink; 127.0.0.1 unless said).")
+    @Option(help: "Serve /metrics and /healthz on HOST:PORT (default: the pipeline's http sink; \(Defaults.listen) unless said).")
     var listen: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -32,15 +32,18 @@ struct Follow: ParsableCommand {
 
     func run() throws {
         let config = try loadPipeline(pipeline)
-        var options = FollowRunner.Options()
-        options.checkpointPath = checkpoint
+        var emitEveryMillis: Int?
         if let emitEvery {
             guard let ms = AOCPipe.Duration.parseMillis(emitEvery), ms > 0 else {
                 warn("error: --emit-every \"\(emitEvery)\" is not a duration (e.g. 1s, 10s, 1m)")
                 throw ExitCode(2)
             }
-            options.emitEveryMillis = ms
+            emitEveryMillis = ms
         }
+        // Crash tests make the process die inside a checkpoint write (see CrashPoint).
+        let crashPoint = ProcessInfo.processInfo.environment["AOCPIPE_TEST_CRASH_IN_CHECKPOINT"].flatMap(CrashPoint.init(spec:))
+        let settings = FollowSettings(config: config, checkpointPath: checkpoint, emitEveryMillis: emitEveryMillis,
+                                      listen: listen, crashPoint: crashPoint)
         let level = logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -48,20 +51,18 @@ struct Follow: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "aocpipe")
-        // The HTTP endpoint: --listen, or the pipeline's `{type: http}` sink.
-        let httpSink = config.sinks.first { $0.type == "http" }
+        // Two services: the endpoint (when there is one) and the follower, started in that
+        // order and stopped in the other.
         var server: MetricsServer?
-        if let address = listen ?? httpSink.map({ $0.listen ?? "127.0.0.1:9441" }) {
-            let store = MetricsStore()
-            options.metrics = store
-            options.metricsWindows = httpSink?.windows.flatMap(WindowSelection.init(rawValue:)) ?? .all
-            options.metricsHorizonMillis = httpSink?.horizonMillis ?? PipelineConfig.defaultHorizonMillis
-            server = try exitingOnError { try MetricsServer(listen: address, store: store) }
+        var store: MetricsStore?
+        if let address = settings.listen {
+            store = MetricsStore()
+            server = try exitingOnError { try MetricsServer(listen: address, store: store!) }
             logger.info("serving /metrics and /healthz", metadata: ["listen": "\(server!.address)"])
         }
         defer { server?.stop() }
-        let runner = try exitingOnError { try FollowRunner(config: config, options: options, logger: logger) }
-        try exitingOnError { try runner.run() }
+        let runner = try exitingOnError { try FollowRunner(config: config, settings: settings, metrics: store, logger: logger) }
+        runner.run()
     }
 }
 

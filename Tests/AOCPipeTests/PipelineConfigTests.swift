@@ -33,7 +33,7 @@ import Testing
         #expect(c.sources[0].zone.identifier == "UTC")
         #expect(c.slaMillis == 600_000 && c.retentionMillis == 30 * 86_400_000 && c.latenessMillis == 3_600_000)
         #expect(c.maxLineBytes == 1000)
-        #expect(c.sinks.first?.format == "table")
+        #expect(c.sinks.first == SinkSettings(target: .stdout, format: .table))
     }
 
     @Test func theShippedPipelinesAreValid() throws {
@@ -42,8 +42,9 @@ import Testing
         let f = try PipelineConfig.load(path: packageRoot + "/Pipelines/aoc1441-follow.yaml")
         #expect(f.checkpointPath == "/var/lib/aocpipe/aoc1441.state")
         #expect(f.sinks.map(\.type) == ["file", "file", "file", "http"])
-        #expect(f.sinks.last?.listen == "127.0.0.1:9441")
-        #expect(f.sinks.last?.horizonMillis == 7 * 86_400_000)
+        #expect(f.sinks.last?.target == .http(listen: "127.0.0.1:9441"))
+        #expect(f.sinks.last?.effectiveHorizonMillis == 7 * 86_400_000)
+        #expect(f.sinks.first == SinkSettings(target: .file(path: "/var/lib/aocpipe/aoc1441.json"), format: .json))
     }
 
     @Test func unknownKeyNamesFileLineAndKey() {

@@ -140,16 +140,9 @@ final class FileTracker {
 
     func makeTail(source: Int, path: String, file: InputFile, fingerprint: Fingerprint,
                   from position: Checkpoint.FilePosition?) throws(InputError) -> any Tail {
-        let s = config.sources[source]
-        switch s.format {
-        case .asteriskCDR:
-            return try TailedFile(source: source, sourceName: s.name, path: path, file: file, fingerprint: fingerprint,
-                                  parser: AsteriskCDRParser(hotline: s.hotline, sourceZone: s.zone),
-                                  reportZone: config.zone, maxLineBytes: maxLineBytes, from: position)
-        case .freezeJSONL:
-            return try TailedFile(source: source, sourceName: s.name, path: path, file: file, fingerprint: fingerprint,
-                                  parser: FreezeJSONParser(), reportZone: config.zone, maxLineBytes: maxLineBytes, from: position)
-        }
+        try config.sources[source].withParser(TailOpener(source: source, settings: config.sources[source], path: path, file: file,
+                                                         fingerprint: fingerprint, reportZone: config.zone,
+                                                         maxLineBytes: maxLineBytes, position: position))
     }
 
     /// A plain file that is shorter than what was read, or whose first bytes changed, was

@@ -28,22 +28,6 @@ public enum ParseOutcome: Sendable, Equatable {
     case malformed(MalformedReason)
 }
 
-/// Why a line was not understood. Raw values are the keys of `input.malformed_by_reason`.
-public enum MalformedReason: String, Sendable, CaseIterable, Comparable {
-    case lineTooLong = "line_too_long"
-    case truncated = "truncated"
-    case columnCount = "column_count"
-    case badQuoting = "bad_quoting"
-    case badTimestamp = "bad_timestamp"
-    case badJSON = "bad_json"
-    case missingField = "missing_field"
-    case unknownEvent = "unknown_event"
-
-    public static func < (a: MalformedReason, b: MalformedReason) -> Bool { a.rawValue < b.rawValue }
-
-    var index: Int { MalformedReason.allCases.firstIndex(of: self)! }
-}
-
 /// A line parser for one log format. Parsers are values: one per worker, no shared state.
 public protocol LineParser: Sendable {
     /// Parses one line (without its line terminator) in place.

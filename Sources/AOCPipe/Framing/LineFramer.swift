@@ -41,7 +41,7 @@ public struct LineFramer: ~Copyable {
     deinit { carry.deallocate() }
 
     /// Forgets any partial line and goes on at decoded offset `offset` (a new run of whole
-    /// lines, as `ChunkAligner` hands them out). `lines` keeps counting.
+    /// lines, as `cut` hands them out). `lines` keeps counting.
     public mutating func restart(at offset: Int) {
         self.offset = offset
         carryCount = 0
@@ -115,6 +115,75 @@ public struct LineFramer: ~Copyable {
             sink.brokenLine(.lineTooLong, offset: pendingOffset)
         } else if carryCount > 0 {
             deliver(UnsafeRawBufferPointer(start: carry.baseAddress, count: carryCount), offset: pendingOffset, into: &sink)
+        }
+        carryCount = 0
+        discarding = false
+    }
+
+    // MARK: Cutting a stream into buffers of whole lines
+
+    /// One file on several threads: the decoding thread cuts the stream into buffers of whole
+    /// lines that any parser can frame on its own, with the same partial-line rules as `feed`
+    /// (this framer's state is the one partial-line machine of the code base). For each buffer:
+    /// `prepend(into:)` puts the held partial line in front, new bytes are decoded behind it,
+    /// then `cut` says which bytes are whole lines and holds the new partial line.
+
+    /// Copies the held partial line to the front of `buffer` (which has room for a maximal
+    /// line); returns its length and the decoded offset of `buffer`'s first byte.
+    public func prepend(into buffer: UnsafeMutableRawBufferPointer) -> (count: Int, startOffset: Int) {
+        if carryCount > 0 { buffer.baseAddress!.copyMemory(from: carry.baseAddress!, byteCount: carryCount) }
+        return (carryCount, carryCount > 0 ? pendingOffset : offset)
+    }
+
+    /// After `count` new bytes were decoded into `buffer` behind the `prepend`ed ones: the
+    /// range of whole lines (up to the last newline) and their decoded offset. The rest is
+    /// held as the partial line, or dropped up to its newline once too long (reported once to
+    /// `sink`, as a line cut by a `gap` is).
+    public mutating func cut<S: LineSink>(_ buffer: UnsafeMutableRawBufferPointer, count: Int, gap: Bool,
+                                          into sink: inout S) -> (lines: Range<Int>, startOffset: Int) {
+        let base = buffer.baseAddress!
+        let held = carryCount
+        let total = held + count
+        var begin = 0
+        var startOffset = held > 0 ? pendingOffset : offset
+        let newStart = offset
+        offset += count
+        carryCount = 0
+        if discarding {
+            // Skip to the end of the over-long line.
+            guard let nl = memchr(base, 0x0A, total) else {
+                if gap { self.gap(into: &sink) }
+                return (total..<total, offset)
+            }
+            discarding = false
+            lines += 1
+            sink.brokenLine(.lineTooLong, offset: pendingOffset)
+            begin = base.distance(to: UnsafeMutableRawPointer(nl)) + 1
+            startOffset = newStart + begin
+        }
+        // Whole lines up to the last newline; the rest is the new partial line.
+        var linesEnd = total
+        while linesEnd > begin && base.load(fromByteOffset: linesEnd - 1, as: UInt8.self) != 0x0A { linesEnd -= 1 }
+        let tail = total - linesEnd
+        if tail > 0 {
+            pendingOffset = startOffset + (linesEnd - begin)
+            if tail > maxLineBytes + 1 {
+                discarding = true
+            } else {
+                carry.baseAddress!.copyMemory(from: base + linesEnd, byteCount: tail)
+                carryCount = tail
+            }
+        }
+        if gap { self.gap(into: &sink) }
+        return (begin..<linesEnd, startOffset)
+    }
+
+    /// End of input while cutting: the held partial line (put in front by `prepend`) is the
+    /// last line; one being dropped as too long is reported.
+    public mutating func finishCut<S: LineSink>(into sink: inout S) {
+        if discarding {
+            lines += 1
+            sink.brokenLine(.lineTooLong, offset: pendingOffset)
         }
         carryCount = 0
         discarding = false

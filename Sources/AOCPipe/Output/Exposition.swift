@@ -133,4 +133,32 @@ enum Exposition {
         }
         return s + "\""
     }
+
+    /// The agent's own gauges and counters (`/metrics` only), at its last tick.
+    static func agent(_ a: AgentStatus) -> String {
+        var out = ""
+        header("aocpipe_files_open", "gauge", "Files being followed.", into: &out)
+        out += "aocpipe_files_open \(a.filesOpen)\n"
+        header("aocpipe_rotations_total", "counter", "Followed files seen under a new name (rotations), since start.", into: &out)
+        out += "aocpipe_rotations_total \(a.rotations)\n"
+        header("aocpipe_source_lag_bytes", "gauge",
+               "Bytes in followed files not read yet (newest byte seen less newest byte counted).", into: &out)
+        for (source, bytes) in a.lagBytes { out += "aocpipe_source_lag_bytes{source=\(quoted(source))} \(bytes)\n" }
+        if let written = a.lastCheckpoint {
+            header("aocpipe_last_checkpoint_timestamp_seconds", "gauge", "When the checkpoint was last written.", into: &out)
+            out += "aocpipe_last_checkpoint_timestamp_seconds \(written)\n"
+        }
+        return out
+    }
+}
+
+/// What a follower says of itself on `/metrics`, besides the windows.
+struct AgentStatus {
+    var filesOpen: Int
+    /// Followed files seen under a new name since start.
+    var rotations: Int
+    /// Per source, in pipeline order.
+    var lagBytes: [(source: String, bytes: Int)]
+    /// When the checkpoint was last written (Unix seconds), nil before the first.
+    var lastCheckpoint: Int?
 }

@@ -24,8 +24,8 @@ public final class MetricsStore: Sendable {
         state.withLock { $0.exposition = bytes }
     }
 
-    func setAgent(_ text: String, problems: [String]) {
-        let bytes = Array(text.utf8)
+    func setAgent(_ status: AgentStatus, problems: [String]) {
+        let bytes = Array(Exposition.agent(status).utf8)
         state.withLock {
             $0.agent = bytes
             $0.problems = problems

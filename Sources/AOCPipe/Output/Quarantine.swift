@@ -15,3 +15,23 @@ public enum Quarantine {
         return "\(input.malformed) malformed line(s): " + parts.joined(separator: ", ")
     }
 }
+
+extension Quarantine {
+    /// Batch: the run's samples, replacing the file atomically.
+    public static func write(_ samples: [QuarantineSample], to path: String) throws(AtomicFile.WriteError) {
+        try AtomicFile.write(render(samples), to: path)
+    }
+
+    /// Follow: new samples appended as they are found (at each checkpoint).
+    static func append(_ samples: [QuarantineSample], to path: String) throws {
+        try Sink.append(render(samples), to: path)
+    }
+}
+
+extension PipelineConfig {
+    /// The quarantine file: the one named on the command line, else `quarantine.path`, else
+    /// `Defaults.quarantinePath`.
+    public func quarantineFile(override: String? = nil) -> String {
+        override ?? quarantinePath ?? Defaults.quarantinePath(pipeline: name)
+    }
+}

@@ -5,69 +5,47 @@ import Glibc
 import Darwin
 #endif
 
-/// Where follow mode's emissions go: stdout or a file, in one format.
+/// Where follow mode's emissions go: stdout or a file, in one format (a pipeline's
+/// `SinkSettings`).
 ///
-/// Snapshot formats (table, json, csv, thai) show the whole state each time: on a terminal the
-/// table is redrawn in place, a file is replaced atomically. `jsonl` appends one object per
-/// window that changed since the previous emission.
+/// Snapshot formats (table, json, csv, thai, prometheus) show the whole state each time: on a
+/// terminal the table is redrawn in place, a file is replaced atomically. `jsonl` appends one
+/// object per window that changed since the previous emission. A horizon, when set (always
+/// for Prometheus formats), keeps the windows that end within it of the watermark, whatever
+/// the target.
 final class Sink {
-    enum Target { case stdout, file(String) }
-
-    let target: Target
-    let format: OutputFormat
-    let windows: WindowSelection?
-    /// Prometheus formats: only the windows ending within this long of the watermark.
-    let horizonMillis: Int
+    let settings: SinkSettings
     let redraw: Bool
     /// jsonl: the last line written for each window.
     var lastLines: [String: String] = [:]
 
-    init(target: Target, format: OutputFormat, windows: WindowSelection?, horizonMillis: Int = PipelineConfig.defaultHorizonMillis) {
-        self.target = target
-        self.format = format
-        self.windows = windows
-        self.horizonMillis = horizonMillis
-        if case .stdout = target { redraw = format == .table && isatty(1) == 1 } else { redraw = false }
+    init(_ settings: SinkSettings) {
+        self.settings = settings
+        redraw = settings.target == .stdout && settings.format == .table && isatty(1) == 1
     }
 
-    static func from(_ config: PipelineConfig) -> [Sink] {
-        let sinks: [Sink] = config.sinks.compactMap { s in
-            let format = s.format.flatMap(OutputFormat.init(rawValue:)) ?? .table
-            let windows = s.windows.flatMap(WindowSelection.init(rawValue:))
-            switch s.type {
-            case "stdout": return Sink(target: .stdout, format: format, windows: windows)
-            case "file": return s.path.map { Sink(target: .file($0), format: format, windows: windows, horizonMillis: s.horizonMillis) }
-            default: return nil  // http: the metrics endpoint, started by the command line
-            }
+    /// The text of one emission, or nil when there is nothing new to write (jsonl).
+    func text(for report: Report) -> String? {
+        let shown = settings.effectiveHorizonMillis.map { report.within(horizonMillis: $0) } ?? report
+        guard settings.format == .jsonl else {
+            let text = Renderer.render(shown, as: settings.format, windows: settings.windows)
+            return redraw ? "\u{1B}[H\u{1B}[2J" + text : text
         }
-        return sinks.isEmpty ? [Sink(target: .stdout, format: .table, windows: nil)] : sinks
+        var out = ""
+        for (key, line) in Renderer.jsonlLines(shown, windows: settings.windows ?? .all) where lastLines[key] != line {
+            lastLines[key] = line
+            out += line + "\n"
+        }
+        return out.isEmpty ? nil : out
     }
 
     func emit(_ report: Report) throws {
-        switch format {
-        case .jsonl:
-            var out = ""
-            for (key, line) in Renderer.jsonlLines(report, windows: windows ?? .all) where lastLines[key] != line {
-                lastLines[key] = line
-                out += line + "\n"
-            }
-            guard !out.isEmpty else { return }
-            switch target {
-            case .stdout: Self.write(out)
-            case .file(let path): try Self.append(out, to: path)
-            }
-        case .prometheus, .openmetrics:
-            let text = Renderer.render(report.within(horizonMillis: horizonMillis), as: format, windows: windows)
-            switch target {
-            case .stdout: Self.write(text)
-            case .file(let path): try AtomicFile.write(text, to: path)
-            }
-        default:
-            let text = Renderer.render(report, as: format, windows: windows)
-            switch target {
-            case .stdout: Self.write(redraw ? "\u{1B}[H\u{1B}[2J" + text : text)
-            case .file(let path): try AtomicFile.write(text, to: path)
-            }
+        guard let text = text(for: report) else { return }
+        switch settings.target {
+        case .stdout: Self.write(text)
+        case .file(let path) where settings.format == .jsonl: try Self.append(text, to: path)
+        case .file(let path): try AtomicFile.write(text, to: path)
+        case .http: break  // served by the endpoint, not written
         }
     }
 
@@ -76,7 +54,7 @@ final class Sink {
         t.withUTF8 { buf in
             var done = 0
             while done < buf.count {
-                let n = Glibc.write(1, buf.baseAddress! + done, buf.count - done)
+                let n = systemWrite(1, buf.baseAddress! + done, buf.count - done)
                 if n <= 0 { return }
                 done += n
             }
@@ -90,7 +68,7 @@ final class Sink {
         guard fd >= 0 else { throw AtomicFile.WriteError(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
         let bytes = Array(text.utf8)
-        let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let n = bytes.withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
         guard n == bytes.count, fsync(fd) == 0 else { throw AtomicFile.WriteError(path: path, reason: String(cString: strerror(errno))) }
     }
 }

@@ -1,19 +1,5 @@
 import Foundation
 
-/// The shapes a report can be rendered in.
-public enum OutputFormat: String, Sendable, CaseIterable {
-    case table, json, jsonl, csv, thai
-    /// Prometheus text exposition (the windows, and what was read).
-    case prometheus
-    /// OpenMetrics with event-time timestamps, for `promtool tsdb create-blocks-from openmetrics`.
-    case openmetrics
-}
-
-/// Which windows a renderer writes.
-public enum WindowSelection: String, Sendable, CaseIterable {
-    case day, hour, all
-}
-
 /// Small formatting helpers shared by the renderers.
 enum Text {
     /// `2023-11-01T08:00:00+07:00` for a UTC instant shown at `offset`.

@@ -12,41 +12,6 @@ public struct WindowReport: Sendable, Equatable {
     public var isFinal: Bool
 }
 
-/// The input side of a run: what was read and what could not be used.
-public struct InputStats: Sendable, Equatable {
-    public var files = 0
-    public var bytesRead = 0
-    public var bytesDecoded = 0
-    public var lines = 0
-    public var records = 0
-    public var skipped = 0
-    public var malformedByReason: [MalformedReason: Int] = [:]
-    public var lateDropped = 0
-    /// Follow: files found shorter than what was read, or rewritten from the start.
-    public var truncations = 0
-    /// `frozen` events with no `reported` event for their case, or one after them.
-    public var unmatched = 0
-    public var damage: [DecodeDamage] = []
-
-    public init() {}
-
-    public var malformed: Int { malformedByReason.values.reduce(0, +) }
-
-    public static func += (a: inout InputStats, b: InputStats) {
-        a.files += b.files
-        a.bytesRead += b.bytesRead
-        a.bytesDecoded += b.bytesDecoded
-        a.lines += b.lines
-        a.records += b.records
-        a.skipped += b.skipped
-        for (k, v) in b.malformedByReason { a.malformedByReason[k, default: 0] += v }
-        a.lateDropped += b.lateDropped
-        a.truncations += b.truncations
-        a.unmatched += b.unmatched
-        a.damage += b.damage
-    }
-}
-
 /// Everything a run produced: the windows and the input accounting. Renderers read only this.
 public struct Report: Sendable {
     public var pipeline: String
@@ -160,5 +125,20 @@ extension Report {
         r.hours = hours.filter { $0.end > from }
         r.days = days.filter { $0.end > from }
         return r
+    }
+}
+
+extension Report {
+    /// A run's report, assembled the same way in every mode: the pipeline's name, zone, SLA
+    /// and lateness, the merged aggregate, and each source's stats (pipeline order), whose sum
+    /// is `input`. Damage is listed by file and offset.
+    public init(config: PipelineConfig, aggregate: consuming PartialAggregate, sources: [InputStats]) {
+        var perSource = sources
+        for i in perSource.indices { perSource[i].damage.sort { ($0.path, $0.offset) < ($1.path, $1.offset) } }
+        var total = InputStats()
+        for s in perSource { total += s }
+        self.init(pipeline: config.name, zone: config.zone, aggregate: aggregate, input: total,
+                  sources: zip(config.sources, perSource).map { ($0.name, $1) },
+                  slaMillis: config.slaMillis, latenessMillis: config.latenessMillis)
     }
 }

@@ -9,15 +9,37 @@ public struct PipelinePreview {
         self.lines = lines
     }
 
-    struct Collect: LineSink {
+    /// Keeps what the first lines became.
+    struct Collect<P: LineParser>: LineSink {
+        var parser: P
         var outcomes: [(offset: Int, outcome: ParseOutcome)] = []
-        var parse: (UnsafeRawBufferPointer) -> ParseOutcome
         let limit: Int
         mutating func line(_ bytes: UnsafeRawBufferPointer, offset: Int) {
-            if outcomes.count < limit && !bytes.isEmpty { outcomes.append((offset, parse(bytes))) }
+            if outcomes.count < limit && !bytes.isEmpty { outcomes.append((offset, parser.parse(bytes))) }
         }
         mutating func brokenLine(_ reason: MalformedReason, offset: Int) {
             if outcomes.count < limit { outcomes.append((offset, .malformed(reason))) }
+        }
+    }
+
+    /// Reads a file's first lines with its source's parser.
+    struct FirstLines: ParserUser {
+        let path: String
+        let lines: Int
+        let maxLineBytes: Int
+
+        func use<P: LineParser>(_ parser: P) throws(InputError) -> [(offset: Int, outcome: ParseOutcome)] {
+            let reader = try FileReader(file: try InputFile(path: path), sink: Collect(parser: parser, limit: lines),
+                                        maxLineBytes: maxLineBytes)
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+            defer { buffer.deallocate() }
+            while reader.sink.outcomes.count < lines {
+                if try reader.read(into: buffer, budget: 1) == 0 {
+                    reader.finish()
+                    break
+                }
+            }
+            return reader.sink.outcomes
         }
     }
 
@@ -41,27 +63,7 @@ public struct PipelinePreview {
     }
 
     func preview(_ path: String, source: PipelineConfig.Source) throws -> [(offset: Int, outcome: ParseOutcome)] {
-        let file = try InputFile(path: path)
-        let decoder = try Decoding.decoder(for: file)
-        var sink: Collect
-        switch source.format {
-        case .asteriskCDR:
-            var p = AsteriskCDRParser(hotline: source.hotline, sourceZone: source.zone)
-            sink = Collect(parse: { p.parse($0) }, limit: lines)
-        case .freezeJSONL:
-            var p = FreezeJSONParser()
-            sink = Collect(parse: { p.parse($0) }, limit: lines)
-        }
-        var framer = LineFramer(maxLineBytes: config.maxLineBytes)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
-        defer { buffer.deallocate() }
-        while sink.outcomes.count < lines {
-            let (n, gap) = try decoder.read(into: buffer)
-            if n == 0 && !gap { framer.finish(into: &sink); break }
-            framer.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), into: &sink)
-            if gap { framer.gap(into: &sink) }
-        }
-        return sink.outcomes
+        try source.withParser(FirstLines(path: path, lines: lines, maxLineBytes: config.maxLineBytes))
     }
 
     func describe(_ outcome: ParseOutcome) -> String {

@@ -40,11 +40,11 @@ public struct BatchRunner: Sendable {
     /// What finished files add up to, shared by the workers. Each worker counts a file into its
     /// own partial aggregate (no lock while parsing) and merges it here once the file is done,
     /// so this state, with its list of finished files, is always a consistent checkpoint.
-    struct Committed: Sendable {
+    struct Committed: @unchecked Sendable {  // used under `Locked` only
         var checkpoint: Checkpoint
+        let checkpointer: Checkpointer
         var samples: [QuarantineSample] = []
         var errors: [Error] = []
-        var lastSave = DispatchTime.now()
         var resumed = 0
     }
 
@@ -68,13 +68,13 @@ public struct BatchRunner: Sendable {
 
         let sources = config.sources
         let zone = config.zone
-        let every = UInt64(max(config.checkpointEveryMillis, 1)) * 1_000_000
         let counter = ProgressCounter()
         let filesDone = ProgressCounter()
         let bar = ProgressBar.start(mode: progress, totalBytes: items.reduce(0) { $0 + $1.size },
                                     totalFiles: items.count, bytes: counter, files: filesDone)
         let next = Atomic<Int>(0)
-        let committed = Locked(Committed(checkpoint: start))
+        let committed = Locked(Committed(checkpoint: start,
+                                         checkpointer: Checkpointer(path: checkpointPath, everyMillis: config.checkpointEveryMillis)))
         let workers = min(jobs, max(items.count, 1))
         var perFile = self.processor  // a copy: a run does not change the runner
         // Cores left over when there are fewer files than jobs work inside each file. Two
@@ -109,10 +109,7 @@ public struct BatchRunner: Sendable {
                             source: item.source, path: item.path, fingerprint: fingerprint,
                             decodedOffset: result.stats.bytesDecoded, complete: true))
                         state.samples += result.samples
-                        if let checkpointPath, DispatchTime.now().uptimeNanoseconds - state.lastSave.uptimeNanoseconds >= every {
-                            try state.checkpoint.save(to: checkpointPath)
-                            state.lastSave = DispatchTime.now()
-                        }
+                        if state.checkpointer.isDue { try state.checkpointer.save(state.checkpoint) }
                     }
                 } catch {
                     committed.withLock { $0.errors.append(error) }
@@ -124,21 +121,15 @@ public struct BatchRunner: Sendable {
         // aggregate's buffers and sorts them in place.
         var state = committed.withLock { s in
             let taken = s
-            s = Committed(checkpoint: Checkpoint(config: config))
+            s = Committed(checkpoint: Checkpoint(config: config), checkpointer: s.checkpointer)
             return taken
         }
         if !state.errors.isEmpty { throw Failure(errors: state.errors) }
-        if let checkpointPath { try state.checkpoint.save(to: checkpointPath) }
+        try state.checkpointer.save(state.checkpoint)
 
-        var perSource = state.checkpoint.sources
-        for i in perSource.indices { perSource[i].damage.sort { ($0.path, $0.offset) < ($1.path, $1.offset) } }
-        var total = InputStats()
-        for s in perSource { total += s }
         let aggregate = state.checkpoint.aggregate
         state.checkpoint.aggregate = PartialAggregate(reportZone: zone)
-        let report = Report(pipeline: config.name, zone: zone, aggregate: consume aggregate, input: total,
-                            sources: zip(sources, perSource).map { ($0.name, $1) },
-                            slaMillis: config.slaMillis, latenessMillis: config.latenessMillis)
+        let report = Report(config: config, aggregate: consume aggregate, sources: state.checkpoint.sources)
         state.samples.sort { ($0.file, $0.offset) < ($1.file, $1.offset) }
         return Outcome(report: report, samples: state.samples, resumedFiles: state.resumed)
     }

@@ -8,17 +8,20 @@ public struct QuarantineSample: Sendable {
     public var bytes: [UInt8]
 }
 
-/// Parses the lines of one file into a worker's aggregate: the framer's `LineSink`.
+/// Parses the lines of one file into a worker's aggregate, counts what it read, and keeps the
+/// first malformed lines as samples: the framer's `LineSink` in batch and follow alike.
 struct SourceWorker<Parser: LineParser>: LineSink {
     var parser: Parser
     var aggregate: PartialAggregate
     var stats = InputStats()
     var samples: [QuarantineSample] = []
+    /// Samples kept from this file so far (follow drains `samples`; the cap is per file).
+    var samplesKept = 0
     let source: String
     let file: String
     let maxSamples: Int
 
-    init(parser: Parser, aggregate: PartialAggregate, source: String, file: String, maxSamples: Int = 20) {
+    init(parser: Parser, aggregate: PartialAggregate, source: String, file: String, maxSamples: Int = Defaults.samplesPerFile) {
         self.parser = parser
         self.aggregate = aggregate
         self.source = source
@@ -46,7 +49,8 @@ struct SourceWorker<Parser: LineParser>: LineSink {
 
     mutating func malformed(_ reason: MalformedReason, offset: Int, bytes: UnsafeRawBufferPointer) {
         stats.malformedByReason[reason, default: 0] += 1
-        if samples.count < maxSamples {
+        if samplesKept < maxSamples {
+            samplesKept += 1
             samples.append(QuarantineSample(source: source, file: file, offset: offset, reason: reason,
                                             bytes: Array(bytes.prefix(512))))
         }

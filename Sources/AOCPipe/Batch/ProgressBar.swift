@@ -53,6 +53,6 @@ final class ProgressBar: Sendable {
 
     static func write(_ s: String) {
         var s = s
-        s.withUTF8 { _ = Glibc.write(2, $0.baseAddress, $0.count) }
+        s.withUTF8 { _ = systemWrite(2, $0.baseAddress, $0.count) }
     }
 }

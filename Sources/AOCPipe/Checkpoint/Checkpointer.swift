@@ -1,0 +1,53 @@
+import Dispatch
+import Foundation
+
+/// Writes a run's checkpoint when it is due (every `checkpoint.every`) or asked, in batch and
+/// follow alike, and remembers when it last succeeded. Not thread-safe: batch holds it under
+/// its lock, follow on its queue.
+public final class Checkpointer {
+    /// nil: no checkpoint is kept (the schedule still runs, for what rides on it).
+    public let path: String?
+    let everyNanos: UInt64
+    let crashPoint: CrashPoint?
+    private var lastDue = DispatchTime.now()
+    /// Checkpoints written (attempted) so far.
+    private(set) var writes = 0
+    /// When a write last succeeded (nil: none yet), monotonic and wall clock (seconds).
+    private(set) var lastWritten: DispatchTime?
+    private(set) var lastWrittenWallClock: Int?
+
+    public init(path: String?, everyMillis: Int, crashPoint: CrashPoint? = nil) {
+        self.path = path
+        everyNanos = UInt64(max(everyMillis, 1)) * 1_000_000
+        self.crashPoint = crashPoint
+    }
+
+    /// Whether `checkpoint.every` has passed since the last checkpoint was due.
+    public var isDue: Bool { DispatchTime.now().uptimeNanoseconds - lastDue.uptimeNanoseconds >= everyNanos }
+
+    /// Writes `checkpoint` atomically (when there is a path) and starts the next interval.
+    public func save(_ checkpoint: Checkpoint) throws(AtomicFile.WriteError) {
+        lastDue = DispatchTime.now()
+        guard let path else { return }
+        writes += 1
+        let crash = crashPoint.flatMap { $0.write == writes ? $0.stage : nil }
+        try checkpoint.save(to: path) { stage in if stage == crash { _exit(137) } }
+        lastWritten = DispatchTime.now()
+        lastWrittenWallClock = Int(Date().timeIntervalSince1970)
+    }
+}
+
+/// Crash tests: the process dies inside its `write`-th checkpoint write, before or after the
+/// rename, as a power cut would. Handed in by the command line (`AOCPIPE_TEST_CRASH_IN_CHECKPOINT`).
+public struct CrashPoint: Sendable {
+    public var stage: AtomicFile.Stage
+    public var write: Int
+
+    /// `before-rename:N` or `after-rename:N`.
+    public init?(spec: String) {
+        let parts = spec.split(separator: ":")
+        guard parts.count == 2, let n = Int(parts[1]), ["before-rename", "after-rename"].contains(parts[0]) else { return nil }
+        stage = parts[0] == "after-rename" ? .afterRename : .beforeRename
+        write = n
+    }
+}

@@ -1,0 +1,117 @@
+import Dispatch
+import Logging
+
+/// What follow has counted and how far each file was read (the checkpoint's content), kept
+/// current by reading every followed file. Confined to the follow loop's queue: reading,
+/// counting and checkpointing happen in one place, so the counts and the positions agree.
+final class FollowState {
+    let config: PipelineConfig
+    let logger: Logger
+    var checkpoint: Checkpoint
+    let tracker: FileTracker
+    let quarantinePath: String
+    /// Malformed lines sampled and not yet written to the quarantine file.
+    private(set) var pendingSamples: [QuarantineSample] = []
+    /// Files that could not be read at the last read (for `/healthz`).
+    private(set) var readErrors: [String] = []
+    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+    /// Decoded bytes one file may add in one read, so that one busy file cannot hold up the rest.
+    static let budgetPerRead = 64 << 20
+
+    init(config: PipelineConfig, checkpoint: Checkpoint, quarantinePath: String, logger: Logger) {
+        self.config = config
+        self.quarantinePath = quarantinePath
+        self.logger = logger
+        self.checkpoint = checkpoint
+        tracker = FileTracker(config: config, positions: checkpoint.files)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Finds files (new, renamed, truncated) and reads what is new in each. Returns whether
+    /// any line was counted.
+    func readAll() -> Bool {
+        var changed = false
+        readErrors.removeAll()
+        for (source, stats) in tracker.discover() { checkpoint.sources[source] += stats }
+        for tail in tracker.tails {
+            if tracker.checkTruncation(tail) {
+                logger.notice("truncated (copytruncate?): its copy will be read from where this stopped",
+                              metadata: ["file": "\(tail.path)"])
+                checkpoint.sources[tail.source].truncations += 1
+                changed = absorb(tail) || changed
+                tracker.release(tail, complete: false)
+                continue
+            }
+            let read: Int
+            do {
+                read = try tail.poll(buffer: buffer, budget: Self.budgetPerRead)
+            } catch {
+                logger.error("cannot read", metadata: ["file": "\(tail.path)", "error": "\(error)"])
+                readErrors.append("cannot read \(tail.path): \(error)")
+                continue
+            }
+            changed = absorb(tail) || changed
+            if read == 0 && tracker.isFinished(tail) {
+                logger.info("done with file", metadata: ["file": "\(tail.path)"])
+                tracker.release(tail, complete: true)
+            }
+        }
+        for event in tracker.events { logger.info("\(event)") }
+        tracker.events.removeAll()
+        return changed
+    }
+
+    /// Moves what a tail counted into the state, dropping records older than the retention.
+    private func absorb(_ tail: any Tail) -> Bool {
+        let result = tail.drain()
+        for d in result.stats.damage { logger.warning("\(d)") }
+        checkpoint.sources[tail.source] += result.stats
+        pendingSamples += result.samples
+        guard result.stats.lines > 0 else { return false }
+        checkpoint.sources[tail.source].lateDropped += checkpoint.aggregate.merge(result.aggregate, retentionMillis: config.retentionMillis)
+        return true
+    }
+
+    var report: Report { Report(config: config, aggregate: checkpoint.aggregate, sources: checkpoint.sources) }
+
+    /// Writes the samples found since the last call to the quarantine file, then the
+    /// checkpoint with every file's position now (when it is due, or `force`d).
+    func save(with checkpointer: Checkpointer, force: Bool = false) {
+        guard force || checkpointer.isDue else { return }
+        if !pendingSamples.isEmpty {
+            do {
+                try Quarantine.append(pendingSamples, to: quarantinePath)
+                pendingSamples.removeAll()
+            } catch {
+                logger.error("cannot write the quarantine file", metadata: ["error": "\(error)"])
+            }
+        }
+        checkpoint.files = tracker.positions
+        do {
+            try checkpointer.save(checkpoint)
+        } catch {
+            logger.error("cannot write the checkpoint", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// What `/healthz` reports (one line per problem) and the agent's own gauges.
+    func health(checkpointer: Checkpointer, since started: DispatchTime) -> (problems: [String], agent: AgentStatus) {
+        var problems = readErrors
+        for (k, source) in config.sources.enumerated() where k < tracker.matchedFiles.count && tracker.matchedFiles[k] == 0 {
+            problems.append("source \(source.name): no file matches \(source.paths.joined(separator: ", "))")
+        }
+        if checkpointer.path != nil {
+            // Due every `checkpoint.every`: three missed (and at least a second) is a problem.
+            let limit = UInt64(max(3 * config.checkpointEveryMillis, 1_000)) * 1_000_000
+            let since = DispatchTime.now().uptimeNanoseconds - (checkpointer.lastWritten ?? started).uptimeNanoseconds
+            if since > limit { problems.append("checkpoint not written for \(since / 1_000_000_000) s") }
+        }
+        var lag = Array(repeating: 0, count: config.sources.count)
+        for t in tracker.tails { lag[t.source] += max(0, t.file.status.size - t.bytesConsumed) }
+        let agent = AgentStatus(filesOpen: tracker.tails.count, rotations: tracker.renames,
+                                lagBytes: zip(config.sources, lag).map { ($0.name, $1) },
+                                lastCheckpoint: checkpointer.lastWrittenWallClock)
+        return (problems, agent)
+    }
+}

@@ -1,0 +1,104 @@
+/// Reads one file through the stages before it, in every mode (batch on one thread, follow,
+/// validate): the file's decoder (plain or gzip, finite or live), the line framer, and a line
+/// sink, usually a parsing worker. Reads go in rounds of at most a budget of decoded bytes; a
+/// partial last line waits in the framer until its newline arrives (or `finish` says there
+/// is no more).
+///
+/// Batch's parallel path (`FileProcessor` with more than one thread) cuts the same stream
+/// into buffers with the framer's own carry logic, so both paths frame alike.
+public final class FileReader<Sink: LineSink> {
+    public let file: InputFile
+    let decoder: any ByteDecoder
+    private(set) var framer: LineFramer
+    var sink: Sink
+    /// Decoded bytes still to skip to reach the resume position (counted before).
+    private var skip: Int
+    /// What `drain` has reported so far (follow drains after every poll).
+    private var reportedLines = 0, reportedDecoded = 0, reportedRead = 0, reportedDamage = 0
+
+    /// Opens the decoder its first bytes call for. `committed`: the decoded offset up to which
+    /// lines were counted before (a checkpoint's position), reached by decoding from `resume`
+    /// (a point the decoder gave out, at or before it). `live`: the file may still grow.
+    public init(file: InputFile, sink: Sink, maxLineBytes: Int, readSize: Int = 256 * 1024, live: Bool = false,
+                resume: ResumePoint = .start, committed: Int = 0) throws(InputError) {
+        self.file = file
+        self.sink = sink
+        decoder = try Decoding.decoder(for: file, readSize: readSize, live: live, from: resume)
+        skip = max(committed - resume.decodedOffset, 0)
+        framer = LineFramer(maxLineBytes: maxLineBytes, startOffset: committed)
+        reportedDecoded = committed
+        reportedRead = decoder.bytesConsumed
+    }
+
+    /// Decodes, frames and parses what can be decoded now, at most about `budget` decoded
+    /// bytes, through `buffer`. Returns the decoded bytes read: 0 when nothing more can be
+    /// decoded now (for a finite file, its end: then `finish`).
+    @discardableResult
+    public func read(into buffer: UnsafeMutableRawBufferPointer, budget: Int = .max) throws(InputError) -> Int {
+        var total = 0
+        while total < budget {
+            let (n, gap) = try decoder.read(into: buffer)
+            if n == 0 && !gap { break }
+            total += n
+            var chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+            if skip > 0 {
+                let s = min(skip, n)
+                skip -= s
+                chunk = UnsafeRawBufferPointer(rebasing: chunk[s...])
+            }
+            framer.feed(chunk, into: &sink)
+            if gap { framer.gap(into: &sink) }
+        }
+        return total
+    }
+
+    /// End of input: a last line without a newline is still a line.
+    public func finish() { framer.finish(into: &sink) }
+
+    /// Bytes of the file consumed so far (compressed, for gzip).
+    public var bytesConsumed: Int { decoder.bytesConsumed }
+
+    /// The decoded offset up to which every line was counted (while skipping to the resume
+    /// position, that position), and where decoding can restart to reach it.
+    public var committed: (offset: Int, resume: ResumePoint) {
+        let offset = framer.committedOffset
+        return (offset, decoder.resumePoint(for: offset))
+    }
+
+    /// What was read since the last drain, from the framer's and decoder's counts: lines,
+    /// decoded and read bytes, damage (the sink's own counts are the caller's to add).
+    func drainInput() -> InputStats {
+        var stats = InputStats()
+        stats.lines = framer.lines - reportedLines
+        stats.bytesDecoded = framer.offset - reportedDecoded
+        stats.bytesRead = decoder.bytesConsumed - reportedRead
+        stats.damage = Array(decoder.damage[reportedDamage...])
+        reportedLines = framer.lines
+        reportedDecoded = framer.offset
+        reportedRead = decoder.bytesConsumed
+        reportedDamage = decoder.damage.count
+        return stats
+    }
+}
+
+extension FileReader {
+    /// What a parsing worker counted since the last drain: aggregate, input stats, samples.
+    /// The worker goes on with an empty aggregate.
+    func drain<P: LineParser>() -> FileResult where Sink == SourceWorker<P> {
+        var stats = drainInput()
+        stats.records = sink.stats.records
+        stats.skipped = sink.stats.skipped
+        stats.malformedByReason = sink.stats.malformedByReason
+        let result = FileResult(aggregate: sink.aggregate.take(), stats: stats, samples: sink.samples)
+        sink.stats = InputStats()
+        sink.samples = []
+        return result
+    }
+}
+
+/// What one file (or many, merged) contributed: counts per source, samples, damage.
+public struct FileResult: Sendable {
+    public var aggregate: PartialAggregate
+    public var stats: InputStats
+    public var samples: [QuarantineSample]
+}

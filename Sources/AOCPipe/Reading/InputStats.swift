@@ -1,0 +1,34 @@
+/// The input side of a run: what was read and what could not be used.
+public struct InputStats: Sendable, Equatable {
+    public var files = 0
+    public var bytesRead = 0
+    public var bytesDecoded = 0
+    public var lines = 0
+    public var records = 0
+    public var skipped = 0
+    public var malformedByReason: [MalformedReason: Int] = [:]
+    public var lateDropped = 0
+    /// Follow: files found shorter than what was read, or rewritten from the start.
+    public var truncations = 0
+    /// `frozen` events with no `reported` event for their case, or one after them.
+    public var unmatched = 0
+    public var damage: [DecodeDamage] = []
+
+    public init() {}
+
+    public var malformed: Int { malformedByReason.values.reduce(0, +) }
+
+    public static func += (a: inout InputStats, b: InputStats) {
+        a.files += b.files
+        a.bytesRead += b.bytesRead
+        a.bytesDecoded += b.bytesDecoded
+        a.lines += b.lines
+        a.records += b.records
+        a.skipped += b.skipped
+        for (k, v) in b.malformedByReason { a.malformedByReason[k, default: 0] += v }
+        a.lateDropped += b.lateDropped
+        a.truncations += b.truncations
+        a.unmatched += b.unmatched
+        a.damage += b.damage
+    }
+}

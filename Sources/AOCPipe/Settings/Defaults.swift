@@ -1,0 +1,25 @@
+/// Every default of a pipeline, in one place: what a pipeline file, the command line and the
+/// library use when nothing is said (README, "Pipeline files").
+public enum Defaults {
+    /// The report zone, and the zone of a source's zone-less times.
+    public static let zoneIdentifier = "Asia/Bangkok"
+    /// Only CDR lines whose `dst` is exactly this are hotline calls.
+    public static let hotline = "1441"
+    public static let slaMillis = 15 * 60_000
+    public static let retentionMillis = 90 * 86_400_000
+    public static let latenessMillis = 2 * 3_600_000
+    public static let pollMillis = 250
+    public static let emitEveryMillis = 10_000
+    public static let checkpointEveryMillis = 5_000
+    public static let maxLineBytes = 65_536
+    /// Prometheus formats expose the windows ending within this long of the watermark: a
+    /// series per window, so the last week's.
+    public static let horizonMillis = 7 * 86_400_000
+    /// Where the HTTP endpoint listens when a pipeline or `--listen` does not say.
+    public static let listen = "127.0.0.1:9441"
+    /// Malformed lines kept as samples, per file.
+    public static let samplesPerFile = 20
+
+    /// Batch's quarantine file when neither `--quarantine` nor `quarantine.path` names one.
+    public static func quarantinePath(pipeline: String) -> String { ".aocpipe/\(pipeline)-quarantine.jsonl" }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import Yams
+
+/// A pipeline file (README, "Pipeline files"), decoded strictly: every value typed and checked
+/// when the file is loaded, defaults from `Defaults`.
+public struct PipelineConfig: Sendable {
+    public enum Format: String, Sendable, CaseIterable {
+        case asteriskCDR = "asterisk-cdr"
+        case freezeJSONL = "freeze-jsonl"
+    }
+
+    public struct Source: Sendable {
+        public var name: String
+        public var format: Format
+        /// Globs as written, relative to the current directory.
+        public var paths: [String]
+        /// Zone of the source's zone-less timestamps.
+        public var zone: Zone
+        public var hotline: String
+        /// The pipeline file's line of this source, for messages.
+        public var line: Int?
+
+        public init(name: String, format: Format, paths: [String], zone: Zone, hotline: String = Defaults.hotline, line: Int? = nil) {
+            self.name = name
+            self.format = format
+            self.paths = paths
+            self.zone = zone
+            self.hotline = hotline
+            self.line = line
+        }
+    }
+
+    public var file: String
+    public var name: String
+    public var zone: Zone
+    public var sources: [Source]
+    public var slaMillis = Defaults.slaMillis
+    public var retentionMillis = Defaults.retentionMillis
+    public var latenessMillis = Defaults.latenessMillis
+    public var pollMillis = Defaults.pollMillis
+    public var emitEveryMillis = Defaults.emitEveryMillis
+    public var checkpointPath: String?
+    public var checkpointEveryMillis = Defaults.checkpointEveryMillis
+    public var maxLineBytes = Defaults.maxLineBytes
+    public var quarantinePath: String?
+    /// As written; empty means one table on stdout (`followSinks`).
+    public var sinks: [SinkSettings] = []
+
+    public static func load(path: String) throws(ConfigError) -> PipelineConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(file: path, line: nil, key: nil, message: "cannot read the pipeline file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: path, line: nil, key: nil, message: "the pipeline file is not UTF-8 text")
+        }
+        return try parse(yaml: text, file: path)
+    }
+
+    public static func parse(yaml: String, file: String) throws(ConfigError) -> PipelineConfig {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw ConfigError(file: file, line: Self.line(of: error), key: nil, message: "not valid YAML: \(Self.problem(of: error))")
+        } catch {
+            throw ConfigError(file: file, line: nil, key: nil, message: "not valid YAML: \(error)")
+        }
+        guard let root else { throw ConfigError(file: file, line: nil, key: nil, message: "the pipeline file is empty") }
+        let top = try YAMLMapping(root, file: file, path: "",
+                                  known: ["name", "timezone", "sources", "aggregate", "follow", "checkpoint", "limits", "quarantine", "sinks"])
+        var config = PipelineConfig(file: file, name: try top.string("name") ?? "pipeline",
+                                    zone: try top.zone("timezone") ?? Zone(identifier: Defaults.zoneIdentifier)!, sources: [])
+        guard let sourcesNode = top.node("sources") else {
+            throw ConfigError(file: file, line: root.mark?.line, key: "sources", message: "a pipeline needs at least one source")
+        }
+        let sourceList = try top.sequence(sourcesNode, key: "sources")
+        guard !sourceList.isEmpty else {
+            throw ConfigError(file: file, line: sourcesNode.mark?.line, key: "sources", message: "a pipeline needs at least one source")
+        }
+        var names = Set<String>()
+        for (i, node) in sourceList.enumerated() {
+            let m = try YAMLMapping(node, file: file, path: "sources[\(i)]", known: ["name", "format", "paths", "timezone", "hotline"])
+            guard let name = try m.string("name") else { throw m.missing("name") }
+            guard names.insert(name).inserted else { throw m.error("name", "two sources are named \"\(name)\"") }
+            guard let formatName = try m.string("format") else { throw m.missing("format") }
+            guard let format = Format(rawValue: formatName) else {
+                throw m.error("format", "unknown format \"\(formatName)\" (known: \(Format.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            guard let paths = try m.strings("paths"), !paths.isEmpty else { throw m.missing("paths") }
+            let hotline = try m.string("hotline") ?? Defaults.hotline
+            guard !hotline.isEmpty, hotline.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+                throw m.error("hotline", "a hotline number is digits only, e.g. \"1441\"")
+            }
+            config.sources.append(Source(name: name, format: format, paths: paths,
+                                         zone: try m.zone("timezone") ?? config.zone, hotline: hotline,
+                                         line: node.mark?.line))
+        }
+        if let m = try top.mapping("aggregate", known: ["sla", "retention", "lateness"]) {
+            config.slaMillis = try m.duration("sla") ?? config.slaMillis
+            config.retentionMillis = try m.duration("retention") ?? config.retentionMillis
+            config.latenessMillis = try m.duration("lateness") ?? config.latenessMillis
+        }
+        if let m = try top.mapping("follow", known: ["poll", "emit_every"]) {
+            config.pollMillis = try m.duration("poll") ?? config.pollMillis
+            config.emitEveryMillis = try m.duration("emit_every") ?? config.emitEveryMillis
+        }
+        if let m = try top.mapping("checkpoint", known: ["path", "every"]) {
+            config.checkpointPath = try m.string("path")
+            config.checkpointEveryMillis = try m.duration("every") ?? config.checkpointEveryMillis
+        }
+        if let m = try top.mapping("limits", known: ["max_line_bytes"]) {
+            if let n = try m.int("max_line_bytes") {
+                guard n >= 64, n <= 64 << 20 else { throw m.error("max_line_bytes", "must be between 64 and 67108864") }
+                config.maxLineBytes = n
+            }
+        }
+        if let m = try top.mapping("quarantine", known: ["path"]) {
+            config.quarantinePath = try m.string("path")
+        }
+        if let sinksNode = top.node("sinks") {
+            for (i, node) in try top.sequence(sinksNode, key: "sinks").enumerated() {
+                let m = try YAMLMapping(node, file: file, path: "sinks[\(i)]", known: ["type", "format", "path", "windows", "listen", "horizon"])
+                config.sinks.append(try sink(m))
+            }
+        }
+        return config
+    }
+
+    /// One `sinks` entry, typed.
+    static func sink(_ m: YAMLMapping) throws(ConfigError) -> SinkSettings {
+        guard let type = try m.string("type") else { throw m.missing("type") }
+        let target: SinkSettings.Target
+        switch type {
+        case "stdout": target = .stdout
+        case "file":
+            guard let path = try m.string("path") else { throw m.missing("path") }
+            target = .file(path: path)
+        case "http": target = .http(listen: try m.string("listen") ?? Defaults.listen)
+        default: throw m.error("type", "unknown sink type \"\(type)\" (known: stdout, file, http)")
+        }
+        var format = OutputFormat.table
+        if let name = try m.string("format") {
+            guard let f = OutputFormat(rawValue: name) else {
+                throw m.error("format", "unknown format \"\(name)\" (known: \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            format = f
+        }
+        var windows: WindowSelection?
+        if let name = try m.string("windows") {
+            guard let w = WindowSelection(rawValue: name) else { throw m.error("windows", "must be day, hour or all") }
+            windows = w
+        }
+        return SinkSettings(target: target, format: format, windows: windows, horizonMillis: try m.duration("horizon"))
+    }
+
+    /// Where follow's emissions go: the sinks written, or a table on stdout when none is.
+    public var followSinks: [SinkSettings] {
+        let emitting = sinks.filter { !$0.target.isHTTP }
+        return emitting.isEmpty ? [SinkSettings(target: .stdout)] : emitting
+    }
+
+    /// The pipeline's HTTP endpoint sink, if it has one.
+    public var httpSink: SinkSettings? { sinks.first { $0.target.isHTTP } }
+
+    static func line(of error: YamlError) -> Int? {
+        switch error {
+        case let .scanner(_, _, mark, _), let .parser(_, _, mark, _): return mark.line
+        default: return nil
+        }
+    }
+
+    static func problem(of error: YamlError) -> String {
+        switch error {
+        case let .scanner(_, problem, _, _), let .parser(_, problem, _, _): return problem
+        default: return "\(error)"
+        }
+    }
+}
