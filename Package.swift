@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "aocpipe", targets: ["aocpipe"]),
         .library(name: "AOCPipe", targets: ["AOCPipe"]),
+        .library(name: "AOCPipeSynthetic", targets: ["AOCPipeSynthetic"]),
     ],
     traits: [
         .trait(name: "ISAL", description: "Inflate gzip with ISA-L (Debian libisal-dev), about 3x zlib's speed."),
@@ -38,6 +39,12 @@ let package = Package(
             ],
             swiftSettings: [.define("ISAL", .when(traits: ["ISAL"]))]
         ),
+        // The generator of synthetic logs and of the sample logs: a target of its own, so that
+        // the core library does not ship it.
+        .target(
+            name: "AOCPipeSynthetic",
+            dependencies: ["AOCPipe", "CZlib"]
+        ),
         // The HTTP endpoint (/metrics, /healthz) on SwiftNIO: a target of its own, so that the
         // core library and its tests build without NIO.
         .target(
@@ -54,13 +61,14 @@ let package = Package(
             dependencies: [
                 "AOCPipe",
                 "AOCPipeServer",
+                "AOCPipeSynthetic",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "AOCPipeTests",
-            dependencies: ["AOCPipe"]
+            dependencies: ["AOCPipe", "AOCPipeSynthetic"]
         ),
     ],
     swiftLanguageModes: [.v6]

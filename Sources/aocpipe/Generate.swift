@@ -1,4 +1,5 @@
 import AOCPipe
+import AOCPipeSynthetic
 import ArgumentParser
 import Foundation
 

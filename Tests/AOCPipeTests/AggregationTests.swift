@@ -1,5 +1,6 @@
 import Testing
 @testable import AOCPipe
+@testable import AOCPipeSynthetic
 
 @Suite struct AggregationTests {
     static func utc(_ y: Int, _ mo: Int, _ d: Int, _ h: Int, _ mi: Int = 0, _ s: Int = 0) -> Int {

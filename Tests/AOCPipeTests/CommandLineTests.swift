@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AOCPipe
+@testable import AOCPipeSynthetic
 
 /// The `aocpipe` binary as a user runs it: exit statuses, stdout and stderr.
 @Suite struct CommandLineTests {

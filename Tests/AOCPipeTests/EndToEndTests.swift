@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AOCPipe
+@testable import AOCPipeSynthetic
 
 /// The whole batch path over the committed sample logs, against the published table.
 @Suite struct EndToEndTests {

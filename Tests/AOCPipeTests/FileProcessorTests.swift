@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AOCPipe
+@testable import AOCPipeSynthetic
 
 /// One file parsed by several threads: buffers cut at line ends (`ChunkAligner`) must give
 /// exactly what one framer over the whole stream gives, at every buffer size.

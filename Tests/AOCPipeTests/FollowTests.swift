@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AOCPipe
+@testable import AOCPipeSynthetic
 
 /// A running `aocpipe follow`, as an operator runs it: a process, signals, its JSON file sink.
 final class Follower {
@@ -13,7 +14,8 @@ final class Follower {
     var process: Process?
     var runs = 0
 
-    init(dir: String, sources: String, poll: String = "50ms") throws {
+    /// `extra`: more top-level keys of the pipeline file (YAML lines).
+    init(dir: String, sources: String, poll: String = "50ms", extra: String = "") throws {
         self.dir = dir
         output = dir + "/out.json"
         textfile = dir + "/aocpipe.prom"
@@ -26,6 +28,7 @@ final class Follower {
             \(sources)
             follow: { poll: \(poll), emit_every: 100ms }
             checkpoint: { path: \(dir)/state, every: 100ms }
+            \(extra)
             sinks:
               - { type: file, format: json, path: \(output) }
               - { type: file, format: prometheus, windows: day, horizon: 60d, path: \(textfile) }

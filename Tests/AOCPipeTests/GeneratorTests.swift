@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AOCPipe
+@testable import AOCPipeSynthetic
 
 @Suite struct GeneratorTests {
     /// Relative paths of the files under `dir`, sorted.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AOCPipe
+@testable import AOCPipeSynthetic
 
 @Suite struct GzipDecoderTests {
     static func lines(_ prefix: String, _ n: Int) -> String {

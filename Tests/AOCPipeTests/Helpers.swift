@@ -1,5 +1,6 @@
 import Foundation
 @testable import AOCPipe
+@testable import AOCPipeSynthetic
 
 /// A fresh temporary directory, removed when the value is dropped... by the caller (`remove()`).
 struct TempDir {

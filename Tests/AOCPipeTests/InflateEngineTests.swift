@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AOCPipe
+@testable import AOCPipeSynthetic
 
 /// Every inflate engine the build has gives the same bytes and reports the same damage.
 /// (The default build has zlib only; `swift test --traits ISAL` adds ISA-L, and .ci/run runs both.)

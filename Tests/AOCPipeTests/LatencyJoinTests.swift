@@ -1,5 +1,6 @@
 import Testing
 @testable import AOCPipe
+@testable import AOCPipeSynthetic
 
 @Suite struct LatencyJoinTests {
     @Test(arguments: ["AOC-20231101-000001", "AOC-20231101-000000", "0", "007", "no digits at all", "",

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AOCPipe
+@testable import AOCPipeSynthetic
 
 /// gzip files still being written, as rsyslog's `zipLevel` writes them.
 @Suite struct LiveGzipTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AOCPipe
+@testable import AOCPipeSynthetic
 
 @Suite struct MalformedInputTests {
     static let goodCDR = AsteriskCDRParserTests.example

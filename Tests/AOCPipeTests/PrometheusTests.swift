@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AOCPipe
+@testable import AOCPipeSynthetic
 
 /// The report as Prometheus metrics, checked by Prometheus's own tools: `promtool check
 /// metrics` on the exposition, and a backfill of the OpenMetrics output read back by a real

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AOCPipe
+@testable import AOCPipeSynthetic
 
 /// A real rsyslogd, foreground, with its own config, work directory and pid file (never the
 /// system's), receiving lines over TCP on loopback and writing them with `zipLevel`.

@@ -90,11 +90,6 @@ public struct PartialAggregate: Sendable {
         return taken
     }
 
-    /// Events counted in `c` (a window's records).
-    static func records(_ c: Counters) -> Int {
-        c.calls + c.casesReported + c.freezeRequests + c.accountsFrozen + c.freezesFailed
-    }
-
     /// Follow: adds `other` but only windows that end after `cutoff` (UTC seconds); the records
     /// of older windows are returned as late-dropped. The watermark moves first, so a batch of
     /// new records can expire older ones of its own.
@@ -105,7 +100,7 @@ public struct PartialAggregate: Sendable {
         var dropped = 0
         var kept = other
         for (k, start) in other.hourStarts.enumerated() where start + 3600 <= cutoff {
-            dropped += Self.records(other.hourCounters[k])
+            dropped += other.hourCounters[k].records
         }
         if dropped > 0 { kept.expire(before: cutoff) }
         merge(kept)

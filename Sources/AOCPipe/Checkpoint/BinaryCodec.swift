@@ -118,15 +118,21 @@ extension CaseKey {
 }
 
 extension Counters {
+    /// Every metric of the list in its order (the derived `calls_unanswered` too: the format
+    /// keeps seven numbers, and a reader checks that they agree).
     func encode(_ w: inout ByteWriter) {
-        for v in [calls, callsAnswered, callsUnanswered, casesReported, freezeRequests, accountsFrozen, freezesFailed] { w.int(v) }
+        for metric in Metric.allCases { w.int(self[metric]) }
     }
 
     static func decode(_ r: inout ByteReader) throws(ByteReader.Truncated) -> Counters {
         var c = Counters()
-        c.calls = try r.int(); c.callsAnswered = try r.int(); c.callsUnanswered = try r.int()
-        c.casesReported = try r.int(); c.freezeRequests = try r.int(); c.accountsFrozen = try r.int()
-        c.freezesFailed = try r.int()
+        var read: [Int] = []
+        for metric in Metric.allCases {
+            let value = try r.int()
+            c.set(metric, value)
+            read.append(value)
+        }
+        guard Metric.allCases.allSatisfy({ c[$0] == read[$0.rawValue] }) else { throw ByteReader.Truncated() }
         return c
     }
 }

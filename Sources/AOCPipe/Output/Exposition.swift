@@ -7,17 +7,6 @@
 /// `2023-11-01T08:00:00+07:00` for an hour). Counts and the freeze-duration summary's `_sum`
 /// and `_count` add up across a fleet; its quantiles do not (README, "Metrics").
 enum Exposition {
-    /// Help text of each window count, by the counter's name.
-    static let windowHelp: [String: String] = [
-        "calls": "Hotline calls (CDR lines to the hotline number) in the window, by event time.",
-        "calls_answered": "Hotline calls with disposition ANSWERED in the window.",
-        "calls_unanswered": "Hotline calls with any other disposition in the window.",
-        "cases_reported": "Cases reported (freeze log `reported` events) in the window.",
-        "freeze_requests": "Freezes requested (`freeze_requested` events) in the window.",
-        "accounts_frozen": "Accounts frozen (`frozen` events) in the window.",
-        "freezes_failed": "Freezes failed (`freeze_failed` events) in the window.",
-    ]
-
     /// The windows and what was read, in the text exposition format (no timestamps).
     static func prometheus(_ r: Report, windows: WindowSelection) -> String {
         var out = ""
@@ -62,10 +51,10 @@ enum Exposition {
 
     /// The counts, the freeze-duration summary and the within-SLA count of each window.
     static func families(prefix: String, _ labelled: [Labelled], into out: inout String) {
-        for (k, (name, _)) in Counters().named.enumerated() {
-            let family = prefix + name
-            header(family, "gauge", windowHelp[name] ?? name, into: &out)
-            for s in labelled { out += "\(family){\(s.labels)} \(s.window.counters.named[k].1)\(s.time)\n" }
+        for metric in Metric.allCases {
+            let family = prefix + metric.name
+            header(family, "gauge", metric.help, into: &out)
+            for s in labelled { out += "\(family){\(s.labels)} \(s.window.counters[metric])\(s.time)\n" }
         }
         let duration = prefix + "freeze_duration_seconds"
         header(duration, "summary", "Time from a case's report to each of its accounts frozen, by the window of the freeze.", into: &out)

@@ -95,7 +95,7 @@ public enum Renderer {
     // MARK: CSV
 
     public static func csv(_ r: Report, windows: WindowSelection = .day) -> String {
-        var s = "window,start,end,final," + Counters().named.map(\.0).joined(separator: ",")
+        var s = "window,start,end,final," + Metric.allCases.map(\.name).joined(separator: ",")
             + ",freeze_count,freeze_mean_minutes,freeze_p50_minutes,freeze_p90_minutes,freeze_p99_minutes,freeze_max_minutes,freeze_within_sla\n"
         for (kind, w) in selected(r, windows) {
             let f = w.freeze

@@ -1,9 +1,9 @@
 import Foundation
 
 /// Small formatting helpers shared by the renderers.
-enum Text {
+package enum Text {
     /// `2023-11-01T08:00:00+07:00` for a UTC instant shown at `offset`.
-    static func localTimestamp(_ utc: Int, offset: Int) -> String {
+    package static func localTimestamp(_ utc: Int, offset: Int) -> String {
         let local = utc + offset
         let (y, m, d) = CivilTime.civilFromDays(CivilTime.floorDiv(local, 86_400))
         let s = CivilTime.floorMod(local, 86_400)
@@ -12,18 +12,18 @@ enum Text {
     }
 
     /// `2023-11-01` for the local date of a UTC instant.
-    static func localDate(_ utc: Int, offset: Int) -> String {
+    package static func localDate(_ utc: Int, offset: Int) -> String {
         let (y, m, d) = CivilTime.civilFromDays(CivilTime.floorDiv(utc + offset, 86_400))
         return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
     }
 
-    static func pad(_ n: Int, _ width: Int) -> String {
+    package static func pad(_ n: Int, _ width: Int) -> String {
         let s = String(n)
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
 
     /// `38,564`.
-    static func grouped(_ n: Int) -> String {
+    package static func grouped(_ n: Int) -> String {
         let digits = String(abs(n))
         var out = ""
         for (i, c) in digits.enumerated() {
@@ -34,7 +34,7 @@ enum Text {
     }
 
     /// A number for JSON and CSV: up to `places` decimals, no trailing zeros.
-    static func decimal(_ x: Double, places: Int = 3) -> String {
+    package static func decimal(_ x: Double, places: Int = 3) -> String {
         guard x.isFinite else { return "0" }
         var s = String(format: "%.\(places)f", x)
         if s.contains(".") {
@@ -45,7 +45,7 @@ enum Text {
     }
 
     /// A JSON string literal.
-    static func jsonString(_ s: String) -> String {
+    package static func jsonString(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {
@@ -61,7 +61,7 @@ enum Text {
         return out + "\""
     }
 
-    static func human(bytes: Int) -> String {
+    package static func human(bytes: Int) -> String {
         let units = ["B", "KB", "MB", "GB", "TB"]
         var v = Double(bytes), u = 0
         while v >= 1000 && u < units.count - 1 { v /= 1000; u += 1 }

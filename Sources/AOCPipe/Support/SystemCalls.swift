@@ -7,7 +7,7 @@ import Darwin
 /// `write(2)`, named so that it does not clash with the `write` methods of the types that call
 /// it, on Linux and Darwin alike.
 @inline(__always)
-func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
+package func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
     #if canImport(Glibc)
     return Glibc.write(fd, buffer, count)
     #else

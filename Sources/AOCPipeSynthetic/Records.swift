@@ -1,3 +1,4 @@
+import AOCPipe
 /// One generated call, as Asterisk's `cdr_csv` would log it when the call ends.
 struct GeneratedCall {
     var src: Int             // a 9-digit subscriber number after the leading 0

@@ -1,3 +1,4 @@
+import AOCPipe
 import Dispatch
 import Foundation
 import Synchronization

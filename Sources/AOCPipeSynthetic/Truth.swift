@@ -1,3 +1,4 @@
+import AOCPipe
 /// What a generator wrote, counted by the generator itself: the independent truth that tests
 /// and benchmarks compare aocpipe's output with.
 public struct GeneratorTruth: Sendable, Equatable {

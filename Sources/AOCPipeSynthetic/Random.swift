@@ -1,3 +1,4 @@
+import AOCPipe
 /// SplitMix64: small, fast, and the same sequence for the same seed on every machine.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     var state: UInt64

@@ -1,3 +1,4 @@
+import AOCPipe
 import CZlib
 import Foundation
 #if canImport(Glibc)
@@ -94,7 +95,7 @@ public final class LogWriter {
     func writeAll(_ raw: UnsafeRawBufferPointer) throws(Failure) {
         var done = 0
         while done < raw.count {
-            let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
+            let n = systemWrite(fd, raw.baseAddress! + done, raw.count - done)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw Failure(path: path, reason: String(cString: strerror(errno)))

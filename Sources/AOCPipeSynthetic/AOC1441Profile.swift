@@ -1,3 +1,4 @@
+import AOCPipe
 import Foundation
 
 /// The hotline's first 14 days (1-14 November 2023): logs that reproduce the published table
