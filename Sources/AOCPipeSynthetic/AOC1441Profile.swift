@@ -2,7 +2,7 @@ import AOCPipe
 import Foundation
 
 /// The hotline's first 14 days (1-14 November 2023): logs that reproduce the published table
-/// (FORMATS.md section 4) exactly, with a mean freeze time of exactly 15 minutes.
+/// (docs/FORMATS.md, "The published table") exactly, with a mean freeze time of exactly 15 minutes.
 ///
 /// Files are left as logrotate (`daily`, `dateext`, `dateyesterday`, `compress`) leaves them:
 /// `Master.csv-20231101.gz` holds the lines written on 1 November, and so on; the last day is

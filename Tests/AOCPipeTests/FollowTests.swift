@@ -188,7 +188,6 @@ func logrotate(dir: String, log: String, mode: String) throws {
 }
 
 @Suite(.serialized) struct FollowTests {
-    static var hasLogrotate: Bool { FileManager.default.isExecutableFile(atPath: "/usr/sbin/logrotate") }
 
     /// A CDR log at `log` with its writer, and a follower (not started) of `Master.csv*` beside it.
     static func followedCDRLog(_ log: String, in dir: TempDir, poll: String = "50ms") throws -> (Follower, CDRWriter) {
@@ -221,7 +220,7 @@ func logrotate(dir: String, log: String, mode: String) throws {
         for (day, published) in AOC1441Profile.published.enumerated() {
             #expect(prom.contains("aocpipe_window_accounts_frozen{window=\"day\",start=\"2023-11-\(Text.pad(day + 1, 2))\"} \(published.frozen)\n"))
         }
-        if FileManager.default.isExecutableFile(atPath: PrometheusTests.promtool) {
+        if SystemTool.promtool.isInstalled || SystemTool.required {
             let check = try PrometheusTests.run(PrometheusTests.promtool, ["check", "metrics"], input: prom)
             #expect(check.status == 0 && check.out.isEmpty && check.err.isEmpty, "\(check.out)\(check.err)")
         }
@@ -258,7 +257,7 @@ func logrotate(dir: String, log: String, mode: String) throws {
         #expect(metrics.body.contains("aocpipe_rolling_calls{window=\"today\"} \(writer.truth[today]!)\n"))
         #expect(metrics.body.contains("aocpipe_rotations_total 0\n"))
         #expect(metrics.body.contains("aocpipe_source_lag_bytes{source=\"telephony\"} 0\n"))
-        if FileManager.default.isExecutableFile(atPath: PrometheusTests.promtool) {
+        if SystemTool.promtool.isInstalled || SystemTool.required {
             let check = try PrometheusTests.run(PrometheusTests.promtool, ["check", "metrics"], input: metrics.body)
             #expect(check.status == 0 && check.out.isEmpty && check.err.isEmpty, "\(check.out)\(check.err)")
         }
@@ -295,10 +294,11 @@ func logrotate(dir: String, log: String, mode: String) throws {
 
     /// Each of logrotate's modes, rotating every 0.3 s under 2,000 lines/s (dateext every
     /// 1.1 s: its names have a one-second resolution).
-    @Test(arguments: ["create", "compress", "delaycompress\n    compress", "dateext\n    dateformat -%s\n    compress", "copytruncate"])
+    @Test(.enabled(if: SystemTool.logrotate.runs, SystemTool.logrotate.skipNote),
+          arguments: ["create", "compress", "delaycompress\n    compress", "dateext\n    dateformat -%s\n    compress", "copytruncate"])
     func rotationLosesAndDoublesNothing(mode: String) throws {
         let slow = mode.hasPrefix("dateext")
-        guard Self.hasLogrotate else { Issue.record("logrotate is not installed (.ci/run installs it)"); return }
+        try #require(SystemTool.logrotate.isInstalled, SystemTool.logrotate.missing)
         let dir = TempDir()
         defer { dir.remove() }
         let log = dir.path + "/Master.csv"
@@ -321,8 +321,9 @@ func logrotate(dir: String, log: String, mode: String) throws {
         #expect(f.callsPerDay == writer.truth)
     }
 
-    @Test func killedTwentyTimesWhileWritingAndRotatingEndsExact() throws {
-        guard Self.hasLogrotate else { Issue.record("logrotate is not installed (.ci/run installs it)"); return }
+    @Test(.enabled(if: SystemTool.logrotate.runs, SystemTool.logrotate.skipNote))
+    func killedTwentyTimesWhileWritingAndRotatingEndsExact() throws {
+        try #require(SystemTool.logrotate.isInstalled, SystemTool.logrotate.missing)
         let dir = TempDir()
         defer { dir.remove() }
         let log = dir.path + "/Master.csv"

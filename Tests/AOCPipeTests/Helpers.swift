@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 @testable import AOCPipe
 @testable import AOCPipeSynthetic
 
@@ -88,3 +89,24 @@ func pipeline(_ yaml: String, file: String = "test.yaml") throws -> PipelineConf
 }
 
 let bangkok = Zone(identifier: "Asia/Bangkok")!
+
+/// A system tool that some tests run for real (from a Debian package). Where it is missing,
+/// those tests are skipped, naming the package, so `swift test` works on a machine with only
+/// Swift and zlib; with `AOCPIPE_REQUIRE_TOOLS` set (`.ci/run` sets it) they run and fail.
+struct SystemTool: Sendable {
+    let path: String
+    let package: String
+
+    static let logrotate = SystemTool(path: "/usr/sbin/logrotate", package: "logrotate")
+    static let rsyslogd = SystemTool(path: "/usr/sbin/rsyslogd", package: "rsyslog")
+    static let promtool = SystemTool(path: "/usr/bin/promtool", package: "prometheus")
+    static let prometheus = SystemTool(path: "/usr/bin/prometheus", package: "prometheus")
+
+    static var required: Bool { ProcessInfo.processInfo.environment["AOCPIPE_REQUIRE_TOOLS"] != nil }
+
+    var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: path) }
+    /// Whether a test that needs it runs: it is installed, or it is required (and fails then).
+    var runs: Bool { isInstalled || Self.required }
+    var skipNote: Comment { Comment(rawValue: "needs \(path) (apt-get install \(package); .ci/run does)") }
+    var missing: Comment { Comment(rawValue: "\(path) is missing: apt-get install \(package) (.ci/run does)") }
+}

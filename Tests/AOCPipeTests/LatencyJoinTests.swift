@@ -155,7 +155,8 @@ import Testing
                 records.append(r)
                 plain.append(r)
             }
-            let sorted = records.sorted { Array($0).map { [$0.key, UInt64($0.millis)] } }
+            records.sortInPlace()
+            let sorted = records.withRecords { Array($0).map { [$0.key, UInt64($0.millis)] } }
             #expect(sorted == plain.sorted { $0 < $1 }.map { [$0.key, UInt64($0.millis)] })
         }
     }

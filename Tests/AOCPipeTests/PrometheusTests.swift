@@ -64,17 +64,19 @@ import Testing
         #expect(!text.contains("aocpipe_source_"))  // what was read is no history: not backfilled
     }
 
-    @Test func promtoolFindsNothingToSay() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.promtool), "promtool missing: apt-get install prometheus (.ci/run does)")
+    @Test(.enabled(if: SystemTool.promtool.runs, SystemTool.promtool.skipNote))
+    func promtoolFindsNothingToSay() throws {
+        try #require(SystemTool.promtool.isInstalled, SystemTool.promtool.missing)
         let text = Renderer.render(try EndToEndTests.sampleReport(), as: .prometheus)
         let check = try Self.run(Self.promtool, ["check", "metrics"], input: text)
         #expect(check.status == 0, "\(check.out)\(check.err)")
         #expect(check.out.isEmpty && check.err.isEmpty, "\(check.out)\(check.err)")
     }
 
-    @Test func backfilledArchivesAnswerPromQLWithThePublishedTable() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.promtool), "promtool missing: apt-get install prometheus (.ci/run does)")
-        try #require(FileManager.default.isExecutableFile(atPath: Self.prometheus), "prometheus missing: apt-get install prometheus (.ci/run does)")
+    @Test(.enabled(if: SystemTool.promtool.runs && SystemTool.prometheus.runs, SystemTool.prometheus.skipNote))
+    func backfilledArchivesAnswerPromQLWithThePublishedTable() throws {
+        try #require(SystemTool.promtool.isInstalled, SystemTool.promtool.missing)
+        try #require(SystemTool.prometheus.isInstalled, SystemTool.prometheus.missing)
         let dir = TempDir()
         defer { dir.remove() }
         let report = try EndToEndTests.sampleReport()
@@ -126,8 +128,9 @@ import Testing
 /// Two agents, each following half of a generated data set, scraped by a real Prometheus:
 /// a PromQL sum across the fleet gives the generator's own per-day truth.
 @Suite(.serialized) struct FleetTests {
-    @Test func prometheusSumsTwoAgentsToTheTruth() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: PrometheusTests.prometheus), "prometheus missing: apt-get install prometheus (.ci/run does)")
+    @Test(.enabled(if: SystemTool.prometheus.runs, SystemTool.prometheus.skipNote))
+    func prometheusSumsTwoAgentsToTheTruth() throws {
+        try #require(SystemTool.prometheus.isInstalled, SystemTool.prometheus.missing)
         let dir = TempDir()
         defer { dir.remove() }
         var profile = SyntheticProfile()

@@ -89,7 +89,6 @@ final class Rsyslog {
 }
 
 @Suite(.serialized) struct RsyslogTests {
-    static var hasRsyslog: Bool { FileManager.default.isExecutableFile(atPath: "/usr/sbin/rsyslogd") }
 
     /// Hotline CDR lines (without their newline), starting on 1 Nov 2023; `sequence` numbers them.
     static func lines(_ n: Int, sequence: inout Int) -> [String] {
@@ -157,11 +156,12 @@ final class Rsyslog {
         return try truth()
     }
 
-    @Test(arguments: [("defaults", "zipLevel=\"6\""),
+    @Test(.enabled(if: SystemTool.rsyslogd.runs, SystemTool.rsyslogd.skipNote),
+          arguments: [("defaults", "zipLevel=\"6\""),
                       ("flushOnTXEnd", "zipLevel=\"6\" flushOnTXEnd=\"on\" asyncWriting=\"off\""),
                       ("veryRobustZip", "zipLevel=\"6\" veryRobustZip=\"on\" flushOnTXEnd=\"on\"")])
     func everyLineThatReachedTheFileIsCountedOnce(name: String, options: String) throws {
-        guard Self.hasRsyslog else { Issue.record("rsyslogd is not installed (.ci/run installs it)"); return }
+        try #require(SystemTool.rsyslogd.isInstalled, SystemTool.rsyslogd.missing)
         let dir = TempDir()
         defer { dir.remove() }
         let file = dir.path + "/messages.gz"

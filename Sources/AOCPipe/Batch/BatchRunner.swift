@@ -1,6 +1,11 @@
 import Dispatch
 import Foundation
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `aocpipe batch`: every file of every source once, files in parallel, then one report.
 public struct BatchRunner: Sendable {

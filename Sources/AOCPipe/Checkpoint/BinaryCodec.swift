@@ -23,8 +23,13 @@ struct ByteWriter {
         bytes += u
     }
 
-    mutating func fixed64(_ v: UInt64) { for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) } }
-    mutating func fixed32(_ v: UInt32) { for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) } }
+    mutating func fixed64(_ v: UInt64) { fixed(v) }
+    mutating func fixed32(_ v: UInt32) { fixed(v) }
+
+    /// Little-endian, all of `T`'s width.
+    mutating func fixed<T: FixedWidthInteger & UnsignedInteger>(_ v: T) {
+        for k in 0..<(T.bitWidth / 8) { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * k))) }
+    }
 }
 
 struct ByteReader {
@@ -84,19 +89,16 @@ struct ByteReader {
         return Array(bytes[i..<(i + n)])
     }
 
-    mutating func fixed64() throws(Truncated) -> UInt64 {
-        guard i + 8 <= bytes.count else { throw Truncated() }
-        var v: UInt64 = 0
-        for k in 0..<8 { v |= UInt64(bytes[i + k]) << (8 * UInt64(k)) }
-        i += 8
-        return v
-    }
+    mutating func fixed64() throws(Truncated) -> UInt64 { try fixed(UInt64.self) }
+    mutating func fixed32() throws(Truncated) -> UInt32 { try fixed(UInt32.self) }
 
-    mutating func fixed32() throws(Truncated) -> UInt32 {
-        guard i + 4 <= bytes.count else { throw Truncated() }
-        var v: UInt32 = 0
-        for k in 0..<4 { v |= UInt32(bytes[i + k]) << (8 * UInt32(k)) }
-        i += 4
+    /// A little-endian unsigned integer of `T`'s width.
+    mutating func fixed<T: FixedWidthInteger & UnsignedInteger>(_: T.Type) throws(Truncated) -> T {
+        let width = T.bitWidth / 8
+        guard i + width <= bytes.count else { throw Truncated() }
+        var v: T = 0
+        for k in 0..<width { v |= T(bytes[i + k]) << (8 * k) }
+        i += width
         return v
     }
 }

@@ -1,5 +1,10 @@
 import Dispatch
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Writes a run's checkpoint when it is due (every `checkpoint.every`) or asked, in batch and
 /// follow alike, and remembers when it last succeeded. Not thread-safe: batch holds it under

@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Parses Asterisk `cdr_csv` lines (FORMATS.md section 1) in place.
+/// Parses Asterisk `cdr_csv` lines (docs/FORMATS.md, "Asterisk CDR") in place.
 ///
 /// Fields may be quoted (RFC 4180, `""` for a quote) or bare; only `dst`, `start` and
 /// `disposition` are read. A line is judged by its column count (16, 18 or 21) and those fields.
@@ -20,7 +20,7 @@ public struct AsteriskCDRParser: LineParser {
     /// The last date parsed: calls come in time order, most share it.
     private var days = DayCache()
 
-    public init(hotline: String = "1441", sourceZone: Zone) {
+    public init(hotline: String = Defaults.hotline, sourceZone: Zone) {
         self.hotline = Array(hotline.utf8)
         self.zone = Zone.Cursor(zone: sourceZone)
     }

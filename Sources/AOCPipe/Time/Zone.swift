@@ -3,7 +3,7 @@ import Foundation
 /// A time zone as a sorted table of UTC ranges with a constant offset, built once from tzdata.
 ///
 /// Lookups never touch Foundation: a `Zone.Cursor` caches the range of the last lookup, so a
-/// run of records in one range costs two comparisons each (DESIGN.md section 6).
+/// run of records in one range costs two comparisons each.
 public struct Zone: Sendable, Equatable {
     public let identifier: String
     /// UTC seconds at which each range starts; `starts[0]` is `Int.min`.
