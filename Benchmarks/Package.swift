@@ -20,6 +20,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "AOCPipe", package: "aocpipe"),
+                .product(name: "AOCPipeSynthetic", package: "aocpipe"),
             ],
             path: "Benchmarks/Stages",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -17,6 +17,9 @@
 #   swift build -c release --static-swift-stdlib --traits ISAL --scratch-path .build-isal
 # and uses, when installed: pigz, igzip (apt: pigz isal), mawk, polars and DuckDB
 # (pip install polars duckdb).
+#
+# BEFORE=DIR (a checkout of an earlier commit with both release builds, made as above) adds
+# that checkout's builds on the aocpipe workloads, in the same rounds, and their ratios.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$here/.build/release/aocpipe
@@ -77,6 +80,12 @@ python3 -c "import duckdb" 2>/dev/null && add "DuckDB" cdr "python3 $peers/duckd
 add "aocpipe ISA-L, JSONL" fz "$(aoc "$isal" "$dir/fz.yaml")" "$(days accounts_frozen)"
 add "aocpipe zlib, JSONL" fz "$(aoc "$bin" "$dir/fz.yaml")" "$(days accounts_frozen)"
 python3 -c "import duckdb" 2>/dev/null && add "DuckDB read_json" fz "python3 $peers/duckdb_freeze.py $fz"
+if [ -n "${BEFORE:-}" ]; then
+  add "before: zlib build" cdr "$(aoc "$BEFORE/.build/release/aocpipe" "$dir/cdr.yaml")" "$(days calls)"
+  add "before: ISA-L build" cdr "$(aoc "$BEFORE/.build-isal/release/aocpipe" "$dir/cdr.yaml")" "$(days calls)"
+  add "before: ISA-L, JSONL" fz "$(aoc "$BEFORE/.build-isal/release/aocpipe" "$dir/fz.yaml")" "$(days accounts_frozen)"
+  add "before: 8 files, both" cdr8 "$(aoc "$BEFORE/.build-isal/release/aocpipe" "$dir/cdr8.yaml")" "$(days calls)"
+fi
 add "8 files, both cores" cdr8 "$(aoc "$isal" "$dir/cdr8.yaml")" "$(days calls)"
 add "8 files, one core" cdr8 "taskset -c 0 $(aoc "$isal" "$dir/cdr8.yaml")" "$(days calls)"
 
@@ -125,3 +134,10 @@ ratio "ISA-L build vs polars (want >= 2)" "aocpipe, ISA-L build" "polars"
 ratio "ISA-L build vs igzip -dc (want >= 0.6)" "aocpipe, ISA-L build" "igzip -dc"
 ratio "8 files, both cores vs one (want >= 1.7)" "8 files, both cores" "8 files, one core"
 ratio "ISA-L JSONL vs DuckDB read_json (want >= 3)" "aocpipe ISA-L, JSONL" "DuckDB read_json"
+if [ -n "${BEFORE:-}" ]; then
+  echo
+  ratio "zlib build vs before" "aocpipe, zlib build" "before: zlib build"
+  ratio "ISA-L build vs before" "aocpipe, ISA-L build" "before: ISA-L build"
+  ratio "ISA-L JSONL vs before" "aocpipe ISA-L, JSONL" "before: ISA-L, JSONL"
+  ratio "8 files, both cores vs before" "8 files, both cores" "before: 8 files, both"
+fi

@@ -29,7 +29,7 @@ import Testing
 
     @Test func thaiMatchesThePressRelease() throws {
         let lines = Renderer.thai(try Self.sampleReport()).split(separator: "\n").map(String.init)
-        // The release's sentences (shared/seed-aoc1441-release-th.txt), as published.
+        // The release's sentences, as published (docs/FORMATS.md, "The published table").
         let release = [
             "วันที่ 1 พ.ย. 2566 สายเข้า 1,310 สาย อายัดบัญชีจบ จำนวน 12 บัญชี",
             "วันที่ 2 พ.ย. 2566 สายเข้า 2,752 สาย อายัดบัญชีจบ จำนวน 73 บัญชี",

@@ -3,6 +3,7 @@
 // Throughput is reported per MB of decoded text (`scalingFactor: .mega` on bytes), mallocs
 // per run: a stage that allocates per line shows up as thousands of mallocs.
 import AOCPipe
+import AOCPipeSynthetic
 import Benchmark
 import Foundation
 

@@ -17,9 +17,9 @@ public final class Checkpointer {
     private var lastDue = DispatchTime.now()
     /// Checkpoints written (attempted) so far.
     private(set) var writes = 0
-    /// When a write last succeeded (nil: none yet), monotonic and wall clock (seconds).
-    private(set) var lastWritten: DispatchTime?
-    private(set) var lastWrittenWallClock: Int?
+    /// When a write last succeeded (nil: none yet): on the monotonic clock (for ages) and as
+    /// Unix seconds (for the metric).
+    private(set) var lastWritten: (uptime: DispatchTime, unixSeconds: Int)?
 
     public init(path: String?, everyMillis: Int, crashPoint: CrashPoint? = nil) {
         self.path = path
@@ -37,8 +37,7 @@ public final class Checkpointer {
         writes += 1
         let crash = crashPoint.flatMap { $0.write == writes ? $0.stage : nil }
         try checkpoint.save(to: path) { stage in if stage == crash { _exit(137) } }
-        lastWritten = DispatchTime.now()
-        lastWrittenWallClock = Int(Date().timeIntervalSince1970)
+        lastWritten = (DispatchTime.now(), Int(Date().timeIntervalSince1970))
     }
 }
 

@@ -87,7 +87,7 @@ final class FollowState {
                 logger.error("cannot write the quarantine file", metadata: ["error": "\(error)"])
             }
         }
-        checkpoint.files = tracker.positions
+        if checkpointer.path != nil { checkpoint.files = tracker.positions }
         do {
             try checkpointer.save(checkpoint)
         } catch {
@@ -104,14 +104,14 @@ final class FollowState {
         if checkpointer.path != nil {
             // Due every `checkpoint.every`: three missed (and at least a second) is a problem.
             let limit = UInt64(max(3 * config.checkpointEveryMillis, 1_000)) * 1_000_000
-            let since = DispatchTime.now().uptimeNanoseconds - (checkpointer.lastWritten ?? started).uptimeNanoseconds
+            let since = DispatchTime.now().uptimeNanoseconds - (checkpointer.lastWritten?.uptime ?? started).uptimeNanoseconds
             if since > limit { problems.append("checkpoint not written for \(since / 1_000_000_000) s") }
         }
         var lag = Array(repeating: 0, count: config.sources.count)
         for t in tracker.tails { lag[t.source] += max(0, t.file.status.size - t.bytesConsumed) }
         let agent = AgentStatus(filesOpen: tracker.tails.count, rotations: tracker.renames,
                                 lagBytes: zip(config.sources, lag).map { ($0.name, $1) },
-                                lastCheckpoint: checkpointer.lastWrittenWallClock)
+                                lastCheckpoint: checkpointer.lastWritten?.unixSeconds)
         return (problems, agent)
     }
 }
