@@ -52,10 +52,19 @@ public struct Counters: Sendable, Equatable {
 
     public init() {}
 
+    /// Constant lanes (a switch, not `lanes[kind.rawValue]`): an element at a constant index is
+    /// one add in memory, one at a variable index moves the whole vector through the stack.
     @inline(__always)
     mutating func count(_ event: Event) {
-        lanes[Int(event.kind.rawValue)] &+= 1
-        if event.answered { lanes[Self.answeredLane] &+= 1 }
+        switch event.kind {
+        case .call:
+            lanes[0] &+= 1
+            if event.answered { lanes[5] &+= 1 }
+        case .reported: lanes[1] &+= 1
+        case .freezeRequested: lanes[2] &+= 1
+        case .frozen: lanes[3] &+= 1
+        case .freezeFailed: lanes[4] &+= 1
+        }
     }
 
     public subscript(metric: Metric) -> Int {
