@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+@testable import AOCPipe
+@testable import AOCPipeSynthetic
+
+/// A running `aocpipe follow`, as an operator runs it: a process, signals, its JSON file sink.
+final class Follower {
+    let dir: String
+    let pipeline: String
+    let output: String
+    /// The node_exporter textfile sink (Prometheus text format).
+    let textfile: String
+    let log: String
+    var process: Process?
+    var runs = 0
+
+    /// `extra`: more top-level keys of the pipeline file (YAML lines).
+    init(dir: String, sources: String, poll: String = "50ms", extra: String = "") throws {
+        self.dir = dir
+        output = dir + "/out.json"
+        textfile = dir + "/aocpipe.prom"
+        log = dir + "/follow.log"
+        pipeline = dir + "/follow.yaml"
+        try """
+            name: follow-test
+            timezone: Asia/Bangkok
+            sources:
+            \(sources)
+            follow: { poll: \(poll), emit_every: 100ms }
+            checkpoint: { path: \(dir)/state, every: 100ms }
+            \(extra)
+            sinks:
+              - { type: file, format: json, path: \(output) }
+              - { type: file, format: prometheus, windows: day, horizon: 60d, path: \(textfile) }
+            """.write(toFile: pipeline, atomically: true, encoding: .utf8)
+    }
+
+    func start(environment: [String: String] = [:], arguments: [String] = []) throws {
+        let binary = try #require(CommandLineTests.binary)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["follow", pipeline, "--log-level", "info"] + arguments
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        _ = FileManager.default.createFile(atPath: log + ".\(runs)", contents: nil)
+        p.standardError = FileHandle(forWritingAtPath: log + ".\(runs)")
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        process = p
+        runs += 1
+        // Ready once its first tick has run (signals are handled from then on).
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let text = try? String(contentsOfFile: log + ".\(runs - 1)", encoding: .utf8), text.contains("ready") { return }
+            usleep(10_000)
+        }
+        Issue.record("follow did not get ready")
+    }
+
+    /// Where `--listen 127.0.0.1:0` ended up, as its log says (`... listen=127.0.0.1:PORT`).
+    func listenAddress() throws -> String {
+        let text = try String(contentsOfFile: log + ".\(runs - 1)", encoding: .utf8)
+        return try #require(text.split(separator: "\n").first { $0.contains("serving /metrics") }?
+            .split(separator: "listen=").last.map { String($0.prefix { !$0.isWhitespace && $0 != "]" }) })
+    }
+
+    func kill9() {
+        guard let p = process else { return }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        process = nil
+    }
+
+    /// SIGTERM, and the exit status.
+    @discardableResult
+    func stop() -> Int32 {
+        guard let p = process else { return -1 }
+        p.terminate()
+        p.waitUntilExit()
+        process = nil
+        if p.terminationStatus != 0 || p.terminationReason != .exit {
+            let text = (try? String(contentsOfFile: log + ".\(runs - 1)", encoding: .utf8)) ?? ""
+            Issue.record("follow exited with \(p.terminationStatus) (\(p.terminationReason == .exit ? "exit" : "signal")): \(text.suffix(3000))")
+        }
+        return p.terminationStatus
+    }
+
+    var document: [String: Any]? {
+        guard let data = FileManager.default.contents(atPath: output) else { return nil }
+        return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+    }
+
+    /// Calls per day in the last emission.
+    var callsPerDay: [String: Int] {
+        guard let days = document?["days"] as? [[String: Any]] else { return [:] }
+        var out: [String: Int] = [:]
+        for d in days { if let day = d["day"] as? String, let c = d["calls"] as? Int, c > 0 { out[day] = c } }
+        return out
+    }
+
+    /// Waits until the emitted calls per day equal `truth` (or a timeout); returns the last seen.
+    func waitFor(_ truth: [String: Int], seconds: Double = 30) -> [String: Int] {
+        let deadline = Date().addingTimeInterval(seconds)
+        var last: [String: Int] = [:]
+        while Date() < deadline {
+            last = callsPerDay
+            if last == truth { return last }
+            usleep(50_000)
+        }
+        return last
+    }
+}
+
+/// An HTTP GET through python3 (Foundation's HTTP client is a module of its own): status and body.
+func httpGet(_ url: String) throws -> (status: Int, body: String) {
+    let script = """
+        import sys, urllib.request, urllib.error
+        try:
+            r = urllib.request.urlopen(sys.argv[1], timeout=5); print(r.status); sys.stdout.write(r.read().decode())
+        except urllib.error.HTTPError as e:
+            print(e.code); sys.stdout.write(e.read().decode())
+        """
+    let r = try PrometheusTests.run("/usr/bin/env", ["python3", "-c", script, url])
+    let lines = r.out.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+    return (Int(lines.first ?? "") ?? -1, lines.count > 1 ? String(lines[1]) : "")
+}
+
+/// Writes hotline CDR lines as Asterisk would, counting what it wrote per Bangkok day.
+final class CDRWriter {
+    let path: String
+    var handle: FileHandle
+    var inode: UInt64
+    var truth: [String: Int] = [:]
+    var time = CivilTime.epochSeconds(year: 2023, month: 11, day: 1, hour: 0, minute: 0, second: 0) - 7 * 3600
+    var sequence = 0
+
+    init(path: String) throws {
+        self.path = path
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        handle = try #require(FileHandle(forWritingAtPath: path))
+        inode = InputFile.identity(of: path)!.inode
+    }
+
+    /// Appends `n` lines (one write each, as Asterisk flushes per call).
+    func write(_ n: Int) {
+        for _ in 0..<n {
+            time += 37  // about 2,300 calls a day: several days per test
+            sequence += 1
+            let call = GeneratedCall(src: 812_000_000 + sequence, dst: "1441", dcontext: "aoc-hotline", start: time,
+                                     answer: time + 10, end: time + 100, disposition: "ANSWERED", agent: 1, sequence: sequence)
+            var line: [UInt8] = []
+            call.append(to: &line, offset: 7 * 3600)
+            handle.seekToEndOfFile()
+            handle.write(Data(line))
+            truth[Text.localDate(time, offset: 7 * 3600), default: 0] += 1
+        }
+    }
+
+    /// After a rotation that moved the file, open the new one (Asterisk's `logger reload`).
+    func reopenIfRotated() throws {
+        guard let id = InputFile.identity(of: path), id.inode == inode else {
+            try handle.close()
+            if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+            handle = try #require(FileHandle(forWritingAtPath: path))
+            inode = InputFile.identity(of: path)!.inode
+            return
+        }
+    }
+}
+
+/// Runs the real logrotate, with its own config and state file.
+func logrotate(dir: String, log: String, mode: String) throws {
+    let config = dir + "/logrotate.conf"
+    try """
+        \(log) {
+            rotate 1000
+            missingok
+            notifempty
+            \(mode)
+        }
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/sbin/logrotate")
+    p.arguments = ["-f", "-s", dir + "/logrotate.state", config]
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 0, "logrotate \(mode)")
+}
