@@ -4,7 +4,6 @@ import Testing
 @testable import AOCPipeSynthetic
 
 @Suite(.serialized) struct FollowTests {
-
     /// A CDR log at `log` with its writer, and a follower (not started) of `Master.csv*` beside it.
     static func followedCDRLog(_ log: String, in dir: TempDir, poll: String = "50ms") throws -> (Follower, CDRWriter) {
         let f = try Follower(dir: dir.path, sources: """
