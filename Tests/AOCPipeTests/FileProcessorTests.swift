@@ -3,7 +3,7 @@ import Testing
 @testable import AOCPipe
 @testable import AOCPipeSynthetic
 
-/// One file parsed by several threads: buffers cut at line ends (`ChunkAligner`) must give
+/// One file parsed by several threads: buffers cut at line ends (`LineFramer.cut`) must give
 /// exactly what one framer over the whole stream gives, at every buffer size.
 @Suite struct FileProcessorTests {
     static let maxLine = 300
