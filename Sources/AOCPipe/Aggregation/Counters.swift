@@ -59,7 +59,7 @@ public struct Counters: Sendable, Equatable {
         switch event.kind {
         case .call:
             lanes[0] &+= 1
-            if event.answered { lanes[5] &+= 1 }
+            if event.answered { lanes[Self.answeredLane] &+= 1 }
         case .reported: lanes[1] &+= 1
         case .freezeRequested: lanes[2] &+= 1
         case .frozen: lanes[3] &+= 1
@@ -72,7 +72,7 @@ public struct Counters: Sendable, Equatable {
         return metric == .callsAnswered ? lanes[Self.answeredLane] : lanes[0] - lanes[Self.answeredLane]
     }
 
-    /// Sets a stored metric (the codec); setting a derived one (`callsUnanswered`) does nothing.
+    /// Sets a stored metric (the codec); a derived one (`callsUnanswered`) has nothing to set.
     mutating func set(_ metric: Metric, _ value: Int) {
         if let kind = metric.kind { lanes[Int(kind.rawValue)] = value } else if metric == .callsAnswered { lanes[Self.answeredLane] = value }
     }

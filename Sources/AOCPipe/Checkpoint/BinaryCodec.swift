@@ -128,13 +128,12 @@ extension Counters {
 
     static func decode(_ r: inout ByteReader) throws(ByteReader.Truncated) -> Counters {
         var c = Counters()
-        var read: [Int] = []
+        var unanswered = 0
         for metric in Metric.allCases {
             let value = try r.int()
-            c.set(metric, value)
-            read.append(value)
+            if metric == .callsUnanswered { unanswered = value } else { c.set(metric, value) }
         }
-        guard Metric.allCases.allSatisfy({ c[$0] == read[$0.rawValue] }) else { throw ByteReader.Truncated() }
+        guard c.callsUnanswered == unanswered else { throw ByteReader.Truncated() }
         return c
     }
 }

@@ -169,8 +169,7 @@ public final class FollowRunner: @unchecked Sendable {
             }
         }
         if let metrics, let endpoint = settings.endpoint {
-            let shown = endpoint.effectiveHorizonMillis.map { report.within(horizonMillis: $0) } ?? report
-            metrics.publish(exposition: Renderer.render(shown, as: .prometheus, windows: endpoint.windows))
+            metrics.publish(exposition: Renderer.render(report.shown(by: endpoint), as: .prometheus, windows: endpoint.windows))
         }
         lastEmit = DispatchTime.now()
         changedSinceEmit = false

@@ -26,7 +26,7 @@ final class Sink {
 
     /// The text of one emission, or nil when there is nothing new to write (jsonl).
     func text(for report: Report) -> String? {
-        let shown = settings.effectiveHorizonMillis.map { report.within(horizonMillis: $0) } ?? report
+        let shown = report.shown(by: settings)
         guard settings.format == .jsonl else {
             let text = Renderer.render(shown, as: settings.format, windows: settings.windows)
             return redraw ? "\u{1B}[H\u{1B}[2J" + text : text
@@ -70,5 +70,12 @@ final class Sink {
         let bytes = Array(text.utf8)
         let n = bytes.withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
         guard n == bytes.count, fsync(fd) == 0 else { throw AtomicFile.WriteError(path: path, reason: String(cString: strerror(errno))) }
+    }
+}
+
+extension Report {
+    /// The windows a sink shows: those within its horizon, when it has one.
+    func shown(by sink: SinkSettings) -> Report {
+        sink.effectiveHorizonMillis.map { within(horizonMillis: $0) } ?? self
     }
 }

@@ -85,10 +85,8 @@ extension FileReader {
     /// What a parsing worker counted since the last drain: aggregate, input stats, samples.
     /// The worker goes on with an empty aggregate.
     func drain<P: LineParser>() -> FileResult where Sink == SourceWorker<P> {
-        var stats = drainInput()
-        stats.records = sink.stats.records
-        stats.skipped = sink.stats.skipped
-        stats.malformedByReason = sink.stats.malformedByReason
+        var stats = sink.stats  // records, skipped, malformed
+        stats += drainInput()
         let result = FileResult(aggregate: sink.aggregate.take(), stats: stats, samples: sink.samples)
         sink.stats = InputStats()
         sink.samples = []
