@@ -45,6 +45,7 @@ struct Batch: ParsableCommand {
             warn("resumed from \(checkpoint ?? ""): \(outcome.resumedFiles) file(s) were already counted")
         }
         let report = outcome.report
+        for w in outcome.warnings { warn("warning: \(w)") }
         for damage in report.input.damage { warn("warning: \(damage)") }
         if report.input.malformed > 0 {
             let path = config.quarantineFile(override: quarantine)

@@ -82,7 +82,7 @@ import Testing
         future[8] = 99
         #expect(refusal(future)?.contains("newer aocpipe") == true)
         var other = config
-        other.sources[0].hotline = "1202"
+        other.sources[0].calls.hotline = ["1202"]
         #expect(refusal(good, other)?.contains("another pipeline") == true)
         #expect(refusal(good) == nil)
         // Through the runner too: nothing runs from a bad checkpoint.

@@ -7,7 +7,7 @@ import Testing
 /// exactly what one framer over the whole stream gives, at every buffer size.
 @Suite struct FileProcessorTests {
     static let maxLine = 300
-    static let source = PipelineConfig.Source(name: "t", format: .asteriskCDR, paths: [], zone: bangkok, hotline: "1441")
+    static let source = PipelineConfig.Source(name: "t", format: .asteriskCDR, paths: [], zone: bangkok)
 
     /// CDR lines of every kind: good ones over several hours, malformed ones, blank lines,
     /// CRLF, lines around and far over the length limit, and no final newline.

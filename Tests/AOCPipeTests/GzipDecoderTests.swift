@@ -106,7 +106,7 @@ import Testing
         defer { dir.remove() }
         let m2 = gzipMember(b)
         let path = dir.file("cut.gz", gzipMember(a) + m2.prefix(m2.count * 2 / 3))
-        let source = PipelineConfig.Source(name: "t", format: .freezeJSONL, paths: [], zone: bangkok, hotline: "1441")
+        let source = PipelineConfig.Source(name: "t", format: .freezeJSONL, paths: [], zone: bangkok)
         var processor = FileProcessor(maxLineBytes: 1000)
         processor.chunkSize = 97
         processor.readSize = 13

@@ -51,6 +51,28 @@ public struct PartialAggregate: Sendable {
         }
     }
 
+    /// Adds `calls` calls (`answered` of them answered; either may be negative: a call moved
+    /// or merged away) in the windows of the instant `millis` (`CallSegment`).
+    @inline(__always)
+    mutating func countCall(at millis: Int, calls: Int, answered: Int) {
+        let second = CivilTime.floorDiv(millis, 1000)
+        let i = second >= cachedLow && second < cachedHigh ? cachedIndex : window(containing: second)
+        hourCounters[i].lanes[0] &+= calls
+        hourCounters[i].lanes[Counters.answeredLane] &+= answered
+        if tracksMinutes {
+            var c = Counters()
+            c.lanes[0] = calls
+            c.lanes[Counters.answeredLane] = answered
+            minuteCounters[CivilTime.floorDiv(second, 60), default: Counters()] += c
+        }
+    }
+
+    /// A record at `millis` was counted: the watermark moves.
+    @inline(__always)
+    mutating func noteTime(_ millis: Int) {
+        if millis > maxMillis { maxMillis = millis }
+    }
+
     /// Finds or creates the hour window holding `second`, and caches it.
     mutating func window(containing second: Int) -> Int {
         // The cache must not outlive the offset range it was computed in: `hour` says how far.

@@ -21,6 +21,7 @@ public struct BatchRunner: Sendable {
         self.jobs = max(jobs ?? ProcessInfo.processInfo.activeProcessorCount, 1)
         self.progress = progress
         self.processor = FileProcessor(maxLineBytes: config.maxLineBytes)
+        processor.latenessMillis = config.latenessMillis
     }
 
     public struct Outcome: Sendable {
@@ -28,6 +29,8 @@ public struct BatchRunner: Sendable {
         public var samples: [QuarantineSample]
         /// Files skipped because the checkpoint says they were already counted.
         public var resumedFiles: Int
+        /// What the user should know about the input (one line each, naming the file).
+        public var warnings: [String] = []
     }
 
     /// A file that could not be read: the run stops rather than report partial numbers.
@@ -51,6 +54,7 @@ public struct BatchRunner: Sendable {
         var samples: [QuarantineSample] = []
         var errors: [Error] = []
         var resumed = 0
+        var warnings: [String] = []
     }
 
     public func run(checkpointPath: String? = nil) throws -> Outcome {
@@ -109,6 +113,10 @@ public struct BatchRunner: Sendable {
                                                        reportZone: zone, progress: counter)
                     try committed.withLock { (state: inout Committed) throws in
                         state.checkpoint.aggregate.merge(result.aggregate.take())
+                        if !result.calls.isEmpty { state.checkpoint.calls[item.source].append(result.calls) }
+                        if result.stats.keylessCallLines > 0 && sources[item.source].calls.key != .line {
+                            state.warnings.append("\(item.path): \(CallRules.keylessWarning)")
+                        }
                         state.checkpoint.sources[item.source] += result.stats
                         state.checkpoint.files.append(Checkpoint.FilePosition(
                             source: item.source, path: item.path, fingerprint: fingerprint,
@@ -132,11 +140,16 @@ public struct BatchRunner: Sendable {
         if !state.errors.isEmpty { throw Failure(errors: state.errors) }
         try state.checkpointer.save(state.checkpoint)
 
-        let aggregate = state.checkpoint.aggregate
+        var aggregate = state.checkpoint.aggregate
         state.checkpoint.aggregate = PartialAggregate(reportZone: zone)
+        // Each source's files as one stream: a call whose lines are in two files is one call.
+        for (k, segments) in state.checkpoint.calls.enumerated() where !segments.isEmpty {
+            let stream = CallSegment.joined(segments, lateness: config.latenessMillis, into: &aggregate)
+            state.checkpoint.sources[k].lateDropped += stream.late
+        }
         let report = Report(config: config, aggregate: consume aggregate, sources: state.checkpoint.sources)
         state.samples.sort { ($0.file, $0.offset) < ($1.file, $1.offset) }
-        return Outcome(report: report, samples: state.samples, resumedFiles: state.resumed)
+        return Outcome(report: report, samples: state.samples, resumedFiles: state.resumed, warnings: state.warnings.sorted())
     }
 }
 

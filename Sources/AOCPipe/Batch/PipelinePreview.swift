@@ -49,7 +49,7 @@ public struct PipelinePreview {
         s += "pipeline \(config.name), report zone \(config.zone.identifier), SLA \(config.slaMillis / 60_000) min\n"
         for (source, files) in resolved {
             s += "\nsource \(source.name) (\(source.format.rawValue), zone \(source.zone.identifier)"
-            if source.format == .asteriskCDR { s += ", hotline \(source.hotline)" }
+            if source.format == .asteriskCDR { s += ", \(source.calls.summary)" }
             s += "): \(files.count) file(s)\n"
             for f in files.prefix(3) { s += "  \(f)\n" }
             if files.count > 3 { s += "  ... and \(files.count - 3) more\n" }

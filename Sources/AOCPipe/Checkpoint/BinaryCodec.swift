@@ -183,7 +183,7 @@ extension PartialAggregate {
 
 extension InputStats {
     func encode(_ w: inout ByteWriter) {
-        for v in [files, bytesRead, bytesDecoded, lines, records, skipped, lateDropped, unmatched, truncations] { w.int(v) }
+        for v in [files, bytesRead, bytesDecoded, lines, records, callLines, keylessCallLines, skipped, lateDropped, unmatched, truncations] { w.int(v) }
         let reasons = malformedByReason.sorted { $0.key < $1.key }
         w.int(reasons.count)
         for (reason, n) in reasons { w.string(reason.rawValue); w.int(n) }
@@ -197,7 +197,7 @@ extension InputStats {
     static func decode(_ r: inout ByteReader) throws(ByteReader.Truncated) -> InputStats {
         var s = InputStats()
         s.files = try r.int(); s.bytesRead = try r.int(); s.bytesDecoded = try r.int(); s.lines = try r.int()
-        s.records = try r.int(); s.skipped = try r.int(); s.lateDropped = try r.int(); s.unmatched = try r.int()
+        s.records = try r.int(); s.callLines = try r.int(); s.keylessCallLines = try r.int(); s.skipped = try r.int(); s.lateDropped = try r.int(); s.unmatched = try r.int()
         s.truncations = try r.int()
         for _ in 0..<(try r.count()) {
             let name = try r.string()

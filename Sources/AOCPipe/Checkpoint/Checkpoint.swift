@@ -8,7 +8,7 @@ import Foundation
 /// Layout: magic `AOCPCKPT`, version (u32 LE), payload length (u64 LE), CRC-32 of the payload
 /// (u32 LE), payload (`ByteWriter` encoding). A file that fails any check is refused whole.
 public struct Checkpoint: Sendable {
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
     static let magic = Array("AOCPCKPT".utf8)
 
     /// How far one file was read.
@@ -44,6 +44,10 @@ public struct Checkpoint: Sendable {
     public var aggregate: PartialAggregate
     /// Per source, in pipeline order.
     public var sources: [InputStats]
+    /// Per source, the calls that can still change (open, and closed near a segment's start),
+    /// by key hash: no caller number or id. Follow keeps one segment per source, batch one per
+    /// file read, joined in stream order for the report (`CallSegment.joined`).
+    var calls: [[CallSegment]]
     public var files: [FilePosition]
 
     /// `tracksMinutes`: follow's state keeps per-minute counts for its rolling windows.
@@ -52,12 +56,13 @@ public struct Checkpoint: Sendable {
         configDigest = Self.digest(of: config)
         aggregate = PartialAggregate(reportZone: config.zone, tracksMinutes: tracksMinutes)
         sources = Array(repeating: InputStats(), count: config.sources.count)
+        calls = Array(repeating: [], count: config.sources.count)
         files = []
     }
 
     static func digest(of config: PipelineConfig) -> UInt64 {
         var text = "zone=\(config.zone.identifier);"
-        for s in config.sources { text += "source=\(s.name),\(s.format.rawValue),\(s.zone.identifier),\(s.hotline);" }
+        for s in config.sources { text += "source=\(s.name),\(s.format.rawValue),\(s.zone.identifier),\(s.calls.digestText);" }
         return Fingerprint.hash(text.utf8)
     }
 
@@ -68,6 +73,10 @@ public struct Checkpoint: Sendable {
         aggregate.encode(&w)
         w.int(sources.count)
         for s in sources { s.encode(&w) }
+        for list in calls {
+            w.int(list.count)
+            for segment in list { segment.encode(&w) }
+        }
         w.int(files.count)
         for f in files {
             w.int(f.source); w.string(f.path); w.int(f.fingerprint.length); w.bytes += f.fingerprint.prefix
@@ -113,7 +122,11 @@ public struct Checkpoint: Sendable {
         guard version <= Self.version else {
             throw refuse("was written by a newer aocpipe (format \(version); this one reads up to \(Self.version))")
         }
-        guard version == Self.version else { throw refuse("has an unknown format \(version)") }
+        guard version == Self.version else {
+            throw refuse(version == 1
+                ? "was written by an older aocpipe (format 1, which counted CDR lines as calls); move it away to count again"
+                : "has an unknown format \(version)")
+        }
         guard UInt64(bytes.count - 24) == length else { throw refuse("is damaged (length \(bytes.count - 24), expected \(length))") }
         let payload = Array(bytes[24...])
         guard Self.crc(payload) == crc else { throw refuse("is damaged (checksum mismatch)") }
@@ -123,13 +136,16 @@ public struct Checkpoint: Sendable {
             c.pipeline = try r.string()
             let digest = try r.fixed64()
             guard digest == c.configDigest else {
-                throw refuse("belongs to another pipeline (\(c.pipeline)) or one whose zone, formats or hotline changed; move it away to start over")
+                throw refuse("belongs to another pipeline (\(c.pipeline)) or one whose zone, formats or call rules changed; move it away to start over")
             }
             c.aggregate = try PartialAggregate.decode(&r, zone: config.zone)
             let n = try r.count()
             guard n == config.sources.count else { throw refuse("has \(n) sources, the pipeline \(config.sources.count)") }
             c.sources = []
             for _ in 0..<n { c.sources.append(try InputStats.decode(&r)) }
+            for k in 0..<n {
+                for _ in 0..<(try r.count()) { c.calls[k].append(try CallSegment.decode(&r)) }
+            }
             for _ in 0..<(try r.count()) {
                 let source = try r.int()
                 let filePath = try r.string()

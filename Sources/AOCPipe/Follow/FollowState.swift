@@ -63,14 +63,31 @@ final class FollowState {
     }
 
     /// Moves what a tail counted into the state, dropping records older than the retention.
+    /// Its calls continue the source's: a call whose lines came in two polls is one call.
     private func absorb(_ tail: any Tail) -> Bool {
-        let result = tail.drain()
+        var result = tail.drain()
         for d in result.stats.damage { logger.warning("\(d)") }
-        checkpoint.sources[tail.source] += result.stats
+        warnIfKeyless(result.stats, tail)
+        let source = tail.source
+        checkpoint.sources[source] += result.stats
         pendingSamples += result.samples
         guard result.stats.lines > 0 else { return false }
-        checkpoint.sources[tail.source].lateDropped += checkpoint.aggregate.merge(result.aggregate, retentionMillis: config.retentionMillis)
+        if checkpoint.calls[source].isEmpty { checkpoint.calls[source] = [CallSegment(lateness: config.latenessMillis)] }
+        checkpoint.calls[source][0].append(result.calls, into: &result.aggregate)
+        checkpoint.calls[source][0].forgetHead()
+        checkpoint.sources[source].lateDropped += checkpoint.calls[source][0].late
+        checkpoint.calls[source][0].late = 0
+        checkpoint.sources[source].lateDropped += checkpoint.aggregate.merge(result.aggregate, retentionMillis: config.retentionMillis)
         return true
+    }
+
+    /// Files whose hotline lines have no call key were warned about (once per file).
+    private var warnedKeyless = Set<String>()
+
+    private func warnIfKeyless(_ stats: InputStats, _ tail: any Tail) {
+        guard stats.keylessCallLines > 0, config.sources[tail.source].calls.key != .line,
+              warnedKeyless.insert(tail.path).inserted else { return }
+        logger.warning("\(CallRules.keylessWarning)", metadata: ["file": "\(tail.path)"])
     }
 
     var report: Report { Report(config: config, aggregate: checkpoint.aggregate, sources: checkpoint.sources) }

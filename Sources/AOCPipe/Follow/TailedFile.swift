@@ -28,7 +28,7 @@ final class TailedFile<Parser: LineParser>: Tail {
 
     /// Opens `file` to go on from `position` (a checkpoint's), or from its start.
     init(source: Int, sourceName: String, path: String, file: InputFile, fingerprint: Fingerprint, parser: Parser,
-         reportZone: Zone, maxLineBytes: Int, from position: Checkpoint.FilePosition?) throws(InputError) {
+         reportZone: Zone, maxLineBytes: Int, latenessMillis: Int, from position: Checkpoint.FilePosition?) throws(InputError) {
         self.source = source
         self.path = path
         self.fingerprint = fingerprint
@@ -41,7 +41,7 @@ final class TailedFile<Parser: LineParser>: Tail {
             resume = position.resume
         }
         let worker = SourceWorker(parser: parser, aggregate: PartialAggregate(reportZone: reportZone, tracksMinutes: true),
-                                  source: sourceName, file: path)
+                                  source: sourceName, file: path, latenessMillis: latenessMillis)
         reader = try FileReader(file: file, sink: worker, maxLineBytes: maxLineBytes, live: true,
                                 resume: resume, committed: committed)
     }
@@ -76,10 +76,12 @@ struct TailOpener: ParserUser {
     let fingerprint: Fingerprint
     let reportZone: Zone
     let maxLineBytes: Int
+    let latenessMillis: Int
     let position: Checkpoint.FilePosition?
 
     func use<P: LineParser>(_ parser: P) throws(InputError) -> any Tail {
         try TailedFile(source: source, sourceName: settings.name, path: path, file: file, fingerprint: fingerprint,
-                       parser: parser, reportZone: reportZone, maxLineBytes: maxLineBytes, from: position)
+                       parser: parser, reportZone: reportZone, maxLineBytes: maxLineBytes,
+                       latenessMillis: latenessMillis, from: position)
     }
 }

@@ -6,30 +6,48 @@ import Darwin
 
 /// Parses Asterisk `cdr_csv` lines (docs/FORMATS.md, "Asterisk CDR") in place.
 ///
-/// Fields may be quoted (RFC 4180, `""` for a quote) or bare; only `dst`, `start` and
-/// `disposition` are read. A line is judged by its column count (16, 18 or 21) and those fields.
+/// Fields may be quoted (RFC 4180, `""` for a quote) or bare. A line is judged by its column
+/// count (16, 18 or 21) and the fields read: `dst`, `dcontext` and `channel` (is it the
+/// hotline's?), `start`, `disposition` and `dstchannel` (answered by an agent?), and the call's
+/// key, `linkedid` or `uniqueid` (`CallRules`), hashed: the lines of one call share it.
 public struct AsteriskCDRParser: LineParser {
     static let quote = UInt8(ascii: "\"")
     static let comma = UInt8(ascii: ",")
 
-    /// Column indexes, identical in the 16-, 18- and 21-column layouts.
-    static let dstColumn = 2, startColumn = 9, dispositionColumn = 14
+    /// Column indexes, identical in the 16-, 18- and 21-column layouts; `uniqueid` exists from
+    /// 18 columns on, `linkedid` in 21.
+    static let dstColumn = 2, contextColumn = 3, channelColumn = 5, dstChannelColumn = 6,
+               startColumn = 9, dispositionColumn = 14, uniqueidColumn = 16, linkedidColumn = 19
 
-    let hotline: [UInt8]
+    let hotline: [[UInt8]]
+    let contexts: [[UInt8]]
+    let trunks: [[UInt8]]
+    let notAgents: [[UInt8]]
+    let key: CallRules.Key
+    let bridged: Bool
     var zone: Zone.Cursor
     /// The last date parsed: calls come in time order, most share it.
     private var days = DayCache()
 
-    public init(hotline: String = Defaults.hotline, sourceZone: Zone) {
-        self.hotline = Array(hotline.utf8)
-        self.zone = Zone.Cursor(zone: sourceZone)
+    public init(rules: CallRules = CallRules(), sourceZone: Zone) {
+        hotline = rules.hotline.map { Array($0.utf8) }
+        contexts = rules.contexts.map { Array($0.utf8) }
+        trunks = rules.trunks.map { Array($0.utf8) }
+        notAgents = rules.notAgents.map { Array($0.utf8) }
+        key = rules.key
+        bridged = rules.answered == .bridged
+        zone = Zone.Cursor(zone: sourceZone)
+    }
+
+    public init(hotline: String, sourceZone: Zone) {
+        self.init(rules: CallRules(hotline: [hotline]), sourceZone: sourceZone)
     }
 
     /// A field's content: a byte range of the line, and whether it holds doubled quotes.
     struct Field {
         var start = 0, end = 0
         var escaped = false
-        var present = false
+        var isEmpty: Bool { end == start }
     }
 
     public mutating func parse(_ line: UnsafeRawBufferPointer) -> ParseOutcome {
@@ -37,10 +55,10 @@ public struct AsteriskCDRParser: LineParser {
         let n = line.count
         var column = 0
         var i = 0
-        var dst = Field(), start = Field(), disposition = Field()
+        var dst = Field(), context = Field(), channel = Field(), dstChannel = Field(), start = Field(),
+            disposition = Field(), uniqueid = Field(), linkedid = Field()
         while true {
             var field = Field()
-            field.present = true
             if i < n && line[i] == Self.quote {
                 // Quoted: the field ends at a quote not followed by another quote.
                 var j = i + 1
@@ -67,8 +85,13 @@ public struct AsteriskCDRParser: LineParser {
             }
             switch column {
             case Self.dstColumn: dst = field
+            case Self.contextColumn: context = field
+            case Self.channelColumn: channel = field
+            case Self.dstChannelColumn: dstChannel = field
             case Self.startColumn: start = field
             case Self.dispositionColumn: disposition = field
+            case Self.uniqueidColumn: uniqueid = field
+            case Self.linkedidColumn: linkedid = field
             default: break
             }
             column += 1
@@ -80,12 +103,41 @@ public struct AsteriskCDRParser: LineParser {
             }
         }
         guard column == 16 || column == 18 || column == 21 else { return .malformed(.columnCount) }
-        guard Self.equals(line, dst, hotline) else { return .skipped }
+        guard Self.matches(line, dst, any: hotline) else { return .skipped }
+        if !contexts.isEmpty && !Self.matches(line, context, any: contexts) { return .skipped }
+        if !trunks.isEmpty && !Self.matches(line, channel, anyPrefix: trunks) { return .skipped }
         guard start.end - start.start == 19,
               let wall = Timestamp.parseCDR(UnsafeRawBufferPointer(rebasing: line[start.start..<start.end]), days: &days)
         else { return .malformed(.badTimestamp) }
         let utc = zone.utc(local: wall)
-        return .event(Event(kind: .call, millis: utc * 1000, answered: Self.equals(line, disposition, "ANSWERED")))
+        var answered = Self.equals(line, disposition, "ANSWERED")
+        if answered && bridged {
+            answered = !dstChannel.isEmpty && !(!notAgents.isEmpty && Self.matches(line, dstChannel, anyPrefix: notAgents))
+        }
+        // The call's key: linkedid where the layout has it (and it is asked for), else uniqueid;
+        // none (0) when the layout has neither or the field is empty: the line is a call of its own.
+        var keyField = Field()
+        if key == .linkedid && column == 21 && !linkedid.isEmpty {
+            keyField = linkedid
+        } else if key != .line && column >= 18 {
+            keyField = uniqueid
+        }
+        let callKey = keyField.isEmpty ? 0 : CallKeyHash.of(UnsafeRawBufferPointer(rebasing: line[keyField.start..<keyField.end]))
+        return .event(Event(kind: .call, millis: utc * 1000, answered: answered, callKey: callKey))
+    }
+
+    /// Whether a field equals one of `targets`.
+    @inline(__always)
+    static func matches(_ line: UnsafeRawBufferPointer, _ field: Field, any targets: [[UInt8]]) -> Bool {
+        for t in targets where equals(line, field, t) { return true }
+        return false
+    }
+
+    /// Whether a field starts with one of `prefixes`.
+    @inline(__always)
+    static func matches(_ line: UnsafeRawBufferPointer, _ field: Field, anyPrefix prefixes: [[UInt8]]) -> Bool {
+        for p in prefixes where p.withUnsafeBytes({ compare(line, field, $0, prefix: true) }) { return true }
+        return false
     }
 
     /// The index of the first `byte` in `base[from..<to]`. Fields are short, so eight bytes at
@@ -118,11 +170,18 @@ public struct AsteriskCDRParser: LineParser {
         target.withUnsafeBytes { equals(line, field, $0) }
     }
 
-    /// Compares a field's content (doubled quotes collapsed) with `target`.
     @inline(__always)
     static func equals(_ line: UnsafeRawBufferPointer, _ field: Field, _ target: UnsafeRawBufferPointer) -> Bool {
+        compare(line, field, target, prefix: false)
+    }
+
+    /// Compares a field's content (doubled quotes collapsed) with `target`, or only its start
+    /// (`prefix`).
+    @inline(__always)
+    static func compare(_ line: UnsafeRawBufferPointer, _ field: Field, _ target: UnsafeRawBufferPointer, prefix: Bool) -> Bool {
         if !field.escaped {
-            guard field.end - field.start == target.count else { return false }
+            let length = field.end - field.start
+            guard prefix ? length >= target.count : length == target.count else { return false }
             var k = 0
             while k < target.count {
                 if line[field.start + k] != target[k] { return false }
@@ -132,6 +191,7 @@ public struct AsteriskCDRParser: LineParser {
         }
         var k = 0, i = field.start
         while i < field.end {
+            if prefix && k == target.count { return true }
             guard k < target.count, line[i] == target[k] else { return false }
             i += line[i] == quote ? 2 : 1
             k += 1

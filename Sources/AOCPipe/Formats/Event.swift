@@ -7,15 +7,19 @@ public struct Event: Sendable, Equatable {
     public var kind: Kind
     /// Event time, milliseconds since the epoch (UTC).
     public var millis: Int
-    /// For calls: disposition was `ANSWERED`.
+    /// For calls: the line answers the call (`CallRules.Answered`).
     public var answered: Bool
+    /// For calls: the hash of the key the call's lines share (`CallKeyHash`); 0 when the line
+    /// has none and is a call of its own.
+    public var callKey: UInt64
     /// For freeze events: the case id.
     public var caseKey: CaseKey
 
-    public init(kind: Kind, millis: Int, answered: Bool = false, caseKey: CaseKey = CaseKey()) {
+    public init(kind: Kind, millis: Int, answered: Bool = false, callKey: UInt64 = 0, caseKey: CaseKey = CaseKey()) {
         self.kind = kind
         self.millis = millis
         self.answered = answered
+        self.callKey = callKey
         self.caseKey = caseKey
     }
 }

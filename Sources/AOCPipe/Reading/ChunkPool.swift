@@ -7,15 +7,51 @@ struct ParseResult<P: LineParser>: Sendable {
     var failure: InputError?
 }
 
+/// The calls of a file read in parallel: each buffer's calls (a `CallSegment` per buffer,
+/// made by whichever thread parsed it) appended in the buffers' order, so the file's calls are
+/// those of one reader going through it. What appending takes back (a call in two buffers)
+/// goes into `corrections`, added to the parsers' counts at the end. Buffers finished out of
+/// order wait here; at most the pool's slots can.
+final class CallSequencer: @unchecked Sendable {  // state under `lock`
+    private let lock = NSLock()
+    private var waiting: [Int: CallSegment] = [:]
+    private var next = 0
+    private var calls: CallSegment
+    private var corrections: PartialAggregate
+
+    init(lateness: Int, reportZone: Zone) {
+        calls = CallSegment(lateness: lateness)
+        corrections = PartialAggregate(reportZone: reportZone)
+    }
+
+    /// Buffer `sequence`'s calls (buffers are numbered from 0 in stream order).
+    func add(_ segment: CallSegment, sequence: Int) {
+        lock.withLock {
+            waiting[sequence] = segment
+            while let s = waiting.removeValue(forKey: next) {
+                calls.append(s, into: &corrections)
+                next += 1
+            }
+        }
+    }
+
+    /// The file's calls and the corrections, once every buffer was added.
+    func result() -> (calls: CallSegment, corrections: PartialAggregate) {
+        lock.withLock { (calls, corrections) }
+    }
+}
+
 /// One thread's parsing: its worker (aggregate, stats, samples) and framer. Used by one
 /// thread at a time.
 final class ParseLane<P: LineParser>: @unchecked Sendable {
     private var worker: SourceWorker<P>
     private var framer: LineFramer
     private var failure: InputError?
+    private let sequencer: CallSequencer
 
-    init(worker: SourceWorker<P>, maxLineBytes: Int) {
+    init(worker: SourceWorker<P>, maxLineBytes: Int, sequencer: CallSequencer) {
         self.worker = worker
+        self.sequencer = sequencer
         framer = LineFramer(maxLineBytes: maxLineBytes)
     }
 
@@ -30,6 +66,7 @@ final class ParseLane<P: LineParser>: @unchecked Sendable {
         if chunk.endOfInput { framer.finish(into: &worker) }
         for b in chunk.broken where b.offset >= chunk.startOffset { worker.brokenLine(b.reason, offset: b.offset) }
         if let e = chunk.error { failure = e }
+        sequencer.add(worker.takeCalls(), sequence: chunk.sequence)
     }
 
     func result() -> ParseResult<P> {
@@ -48,6 +85,8 @@ final class ChunkPool: @unchecked Sendable {
         /// The lines: `buffer[begin..<end]`, starting at decoded offset `startOffset`.
         var begin = 0, end = 0
         var startOffset = 0
+        /// The buffer's place in the stream: 0, 1, 2, ...
+        var sequence = 0
         /// Lines the cutter could not deliver (too long, cut by damage), to count as malformed.
         var broken: [(reason: MalformedReason, offset: Int)] = []
         /// The last buffer: its last line may lack a newline.
@@ -157,10 +196,13 @@ final class DecodeJob: @unchecked Sendable {
     /// until none is left).
     func run(helping help: (Int) -> Void) {
         var consumed = 0
+        var sequence = 0
         while true {
             let slot = pool.takeFree(helping: help)
             let chunk = pool.chunks[slot]
             chunk.reset()
+            chunk.sequence = sequence
+            sequence += 1
             var broken = ChunkPool.BrokenLines()
             let (held, startOffset) = cutter.prepend(into: chunk.buffer)
             var stop = false

@@ -18,6 +18,8 @@ public struct FileProcessor: Sendable {
     public var slots = 4
     public var readSize = 256 * 1024
     public var maxLineBytes = Defaults.maxLineBytes
+    /// How far apart the lines of one call may come (`CallSegment`).
+    public var latenessMillis = Defaults.latenessMillis
     /// Threads per file (at least 1): one decodes (and parses when ahead), the others parse.
     public var threads = 1
     let decodeQueue = DispatchQueue(label: "aocpipe.decode", qos: .userInitiated, attributes: .concurrent)
@@ -44,7 +46,8 @@ public struct FileProcessor: Sendable {
 
         func use<P: LineParser>(_ parser: P) throws(InputError) -> FileResult {
             let file = try InputFile(path: path)
-            let worker = SourceWorker(parser: parser, aggregate: PartialAggregate(reportZone: zone), source: source, file: path)
+            let worker = SourceWorker(parser: parser, aggregate: PartialAggregate(reportZone: zone), source: source, file: path,
+                                      latenessMillis: processor.latenessMillis)
             var result = processor.threads == 1
                 ? try processor.readAlone(file, worker: worker, progress: progress)
                 : try processor.readInParallel(file, worker: worker, progress: progress)
@@ -75,13 +78,14 @@ public struct FileProcessor: Sendable {
         let pool = ChunkPool(slots: max(slots, parsers + 2), chunkSize: chunkSize, carryRoom: maxLineBytes + 1)
         let job = DecodeJob(decoder: decoder, pool: pool, maxLineBytes: maxLineBytes, parsers: parsers, progress: progress)
         let maxLineBytes = self.maxLineBytes
+        let sequencer = CallSequencer(lateness: latenessMillis, reportZone: worker.aggregate.cursor.zone)
         // The decoder's own parsing; used on the decoding thread only.
-        let decoderLane = ParseLane(worker: worker, maxLineBytes: maxLineBytes)
+        let decoderLane = ParseLane(worker: worker, maxLineBytes: maxLineBytes, sequencer: sequencer)
         let decode: @Sendable () -> Void = { job.run { slot in decoderLane.parse(pool.chunks[slot]) } }
 
         let results = Locked<[ParseResult<P>]>([])
         let parse: @Sendable () -> Void = {
-            let lane = ParseLane(worker: worker, maxLineBytes: maxLineBytes)
+            let lane = ParseLane(worker: worker, maxLineBytes: maxLineBytes, sequencer: sequencer)
             while let slot = pool.takeFilled() {
                 lane.parse(pool.chunks[slot])
                 pool.putFree(slot)
@@ -115,13 +119,15 @@ public struct FileProcessor: Sendable {
             merged.stats += part.worker.stats
             merged.samples += part.worker.samples
         }
+        let (calls, corrections) = sequencer.result()
+        merged.aggregate.merge(corrections)
         merged.samples.sort { $0.offset < $1.offset }
         if merged.samples.count > merged.maxSamples { merged.samples.removeLast(merged.samples.count - merged.maxSamples) }
         merged.stats.lines += job.brokenLines
         merged.stats.bytesDecoded = job.decodedBytes
         merged.stats.bytesRead = decoder.bytesConsumed
         merged.stats.damage = decoder.damage
-        return FileResult(aggregate: merged.aggregate, stats: merged.stats, samples: merged.samples)
+        return FileResult(aggregate: merged.aggregate, calls: calls, stats: merged.stats, samples: merged.samples)
     }
 }
 

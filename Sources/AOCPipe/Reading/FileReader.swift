@@ -87,7 +87,7 @@ extension FileReader {
     func drain<P: LineParser>() -> FileResult where Sink == SourceWorker<P> {
         var stats = sink.stats  // records, skipped, malformed
         stats += drainInput()
-        let result = FileResult(aggregate: sink.aggregate.take(), stats: stats, samples: sink.samples)
+        let result = FileResult(aggregate: sink.aggregate.take(), calls: sink.takeCalls(), stats: stats, samples: sink.samples)
         sink.stats = InputStats()
         sink.samples = []
         return result
@@ -97,6 +97,8 @@ extension FileReader {
 /// What one file (or many, merged) contributed: counts per source, samples, damage.
 public struct FileResult: Sendable {
     public var aggregate: PartialAggregate
+    /// The calls of the lines read, to append to what came before them in the source's stream.
+    var calls: CallSegment
     public var stats: InputStats
     public var samples: [QuarantineSample]
 }

@@ -5,6 +5,10 @@ public struct InputStats: Sendable, Equatable {
     public var bytesDecoded = 0
     public var lines = 0
     public var records = 0
+    /// Hotline CDR lines among the records (they make `calls`, several lines a call).
+    public var callLines = 0
+    /// Hotline CDR lines without a call key (16 columns, or an empty id): a call each.
+    public var keylessCallLines = 0
     public var skipped = 0
     public var malformedByReason: [MalformedReason: Int] = [:]
     public var lateDropped = 0
@@ -24,6 +28,8 @@ public struct InputStats: Sendable, Equatable {
         a.bytesDecoded += b.bytesDecoded
         a.lines += b.lines
         a.records += b.records
+        a.callLines += b.callLines
+        a.keylessCallLines += b.keylessCallLines
         a.skipped += b.skipped
         for (k, v) in b.malformedByReason { a.malformedByReason[k, default: 0] += v }
         a.lateDropped += b.lateDropped

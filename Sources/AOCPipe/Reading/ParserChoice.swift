@@ -11,7 +11,7 @@ extension PipelineConfig.Source {
     /// The parser this source's format calls for.
     public func withParser<U: ParserUser>(_ user: U) throws(U.Failure) -> U.Result {
         switch format {
-        case .asteriskCDR: return try user.use(AsteriskCDRParser(hotline: hotline, sourceZone: zone))
+        case .asteriskCDR: return try user.use(AsteriskCDRParser(rules: calls, sourceZone: zone))
         case .freezeJSONL: return try user.use(FreezeJSONParser())
         }
     }

@@ -9,10 +9,12 @@ public struct QuarantineSample: Sendable {
 }
 
 /// Parses the lines of one file into a worker's aggregate, counts what it read, and keeps the
-/// first malformed lines as samples: the framer's `LineSink` in batch and follow alike.
+/// first malformed lines as samples: the framer's `LineSink` in batch and follow alike. The
+/// hotline lines it reads go through `calls`, which makes calls of them.
 struct SourceWorker<Parser: LineParser>: LineSink {
     var parser: Parser
     var aggregate: PartialAggregate
+    var calls: CallSegment
     var stats = InputStats()
     var samples: [QuarantineSample] = []
     /// Samples kept from this file so far (follow drains `samples`; the cap is per file).
@@ -21,9 +23,11 @@ struct SourceWorker<Parser: LineParser>: LineSink {
     let file: String
     let maxSamples: Int
 
-    init(parser: Parser, aggregate: PartialAggregate, source: String, file: String, maxSamples: Int = Defaults.samplesPerFile) {
+    init(parser: Parser, aggregate: PartialAggregate, source: String, file: String,
+         latenessMillis: Int = Defaults.latenessMillis, maxSamples: Int = Defaults.samplesPerFile) {
         self.parser = parser
         self.aggregate = aggregate
+        calls = CallSegment(lateness: latenessMillis)
         self.source = source
         self.file = file
         self.maxSamples = maxSamples
@@ -35,12 +39,29 @@ struct SourceWorker<Parser: LineParser>: LineSink {
         switch parser.parse(bytes) {
         case .event(let event):
             stats.records += 1
-            aggregate.add(event)
+            guard event.kind == .call else {
+                aggregate.add(event)
+                return
+            }
+            stats.callLines += 1
+            if event.callKey == 0 {
+                stats.keylessCallLines += 1
+                aggregate.add(event)
+            } else {
+                calls.observe(key: event.callKey, millis: event.millis, answered: event.answered, into: &aggregate)
+            }
         case .skipped:
             stats.skipped += 1
         case .malformed(let reason):
             malformed(reason, offset: offset, bytes: bytes)
         }
+    }
+
+    /// The calls read so far, leaving an empty segment to go on with.
+    mutating func takeCalls() -> CallSegment {
+        let taken = calls
+        calls = CallSegment(lateness: calls.lateness)
+        return taken
     }
 
     mutating func brokenLine(_ reason: MalformedReason, offset: Int) {

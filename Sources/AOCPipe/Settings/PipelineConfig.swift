@@ -16,16 +16,17 @@ public struct PipelineConfig: Sendable {
         public var paths: [String]
         /// Zone of the source's zone-less timestamps.
         public var zone: Zone
-        public var hotline: String
+        /// CDR sources: which lines are the hotline's calls and how they are counted.
+        public var calls: CallRules
         /// The pipeline file's line of this source, for messages.
         public var line: Int?
 
-        public init(name: String, format: Format, paths: [String], zone: Zone, hotline: String = Defaults.hotline, line: Int? = nil) {
+        public init(name: String, format: Format, paths: [String], zone: Zone, calls: CallRules = CallRules(), line: Int? = nil) {
             self.name = name
             self.format = format
             self.paths = paths
             self.zone = zone
-            self.hotline = hotline
+            self.calls = calls
             self.line = line
         }
     }
@@ -79,7 +80,8 @@ public struct PipelineConfig: Sendable {
         }
         var names = Set<String>()
         for (i, node) in sourceList.enumerated() {
-            let m = try YAMLMapping(node, file: file, path: "sources[\(i)]", known: ["name", "format", "paths", "timezone", "hotline"])
+            let m = try YAMLMapping(node, file: file, path: "sources[\(i)]",
+                                    known: ["name", "format", "paths", "timezone", "hotline", "contexts", "trunks", "not_agents", "call_key", "answered"])
             guard let name = try m.string("name") else { throw m.missing("name") }
             guard names.insert(name).inserted else { throw m.error("name", "two sources are named \"\(name)\"") }
             guard let formatName = try m.string("format") else { throw m.missing("format") }
@@ -87,12 +89,8 @@ public struct PipelineConfig: Sendable {
                 throw m.error("format", "unknown format \"\(formatName)\" (known: \(Format.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             guard let paths = try m.strings("paths"), !paths.isEmpty else { throw m.missing("paths") }
-            let hotline = try m.string("hotline") ?? Defaults.hotline
-            guard !hotline.isEmpty, hotline.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
-                throw m.error("hotline", "a hotline number is digits only, e.g. \"1441\"")
-            }
             config.sources.append(Source(name: name, format: format, paths: paths,
-                                         zone: try m.zone("timezone") ?? config.zone, hotline: hotline,
+                                         zone: try m.zone("timezone") ?? config.zone, calls: try callRules(m),
                                          line: node.mark?.line))
         }
         if let m = try top.mapping("aggregate", known: ["sla", "retention", "lateness"]) {
@@ -124,6 +122,43 @@ public struct PipelineConfig: Sendable {
             }
         }
         return config
+    }
+
+    /// A source's call rules (`hotline`, `contexts`, `trunks`, `not_agents`, `call_key`, `answered`).
+    static func callRules(_ m: YAMLMapping) throws(ConfigError) -> CallRules {
+        var rules = CallRules()
+        if let hotline = try m.strings("hotline") {
+            guard !hotline.isEmpty else { throw m.error("hotline", "name at least one hotline number, e.g. \"1441\"") }
+            for number in hotline where number.isEmpty || !number.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+                throw m.error("hotline", "a hotline number is digits only, e.g. \"1441\" (found \"\(number)\")")
+            }
+            rules.hotline = hotline
+        }
+        for (key, value) in [("contexts", try m.strings("contexts")), ("trunks", try m.strings("trunks")),
+                             ("not_agents", try m.strings("not_agents"))] {
+            guard let value else { continue }
+            for v in value where v.isEmpty || v.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: ",") || $0 < 32 }) {
+                throw m.error(key, "\"\(v)\" cannot match a CDR field (empty, or holds a quote, comma or control character)")
+            }
+            switch key {
+            case "contexts": rules.contexts = value
+            case "trunks": rules.trunks = value
+            default: rules.notAgents = value
+            }
+        }
+        if let name = try m.string("call_key") {
+            guard let k = CallRules.Key(rawValue: name) else {
+                throw m.error("call_key", "must be \(CallRules.Key.allCases.map(\.rawValue).joined(separator: ", ")) (found \"\(name)\")")
+            }
+            rules.key = k
+        }
+        if let name = try m.string("answered") {
+            guard let a = CallRules.Answered(rawValue: name) else {
+                throw m.error("answered", "must be \(CallRules.Answered.allCases.map(\.rawValue).joined(separator: ", ")) (found \"\(name)\")")
+            }
+            rules.answered = a
+        }
+        return rules
     }
 
     /// One `sinks` entry, typed.

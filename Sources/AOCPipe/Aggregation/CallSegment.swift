@@ -1,0 +1,192 @@
+/// Hotline calls of one stretch of one source's lines (docs/FORMATS.md, "Calls"): a call is a
+/// distinct key among the source's hotline lines, counted in the hour of its earliest `start`,
+/// answered if any of its lines answers it.
+///
+/// Lines of one call arrive up to `lateness` apart (a caller's lines when the caller hangs up,
+/// a Local leg when it ends), so a call stays *open* (its key kept, its hour still movable)
+/// while its earliest start is within `lateness` of the segment's watermark (the latest start
+/// seen), then it is *closed*: its key is forgotten and its count stays where it is. A line
+/// older than the watermark by more than `lateness` is late: counted in `late`, never as a call.
+/// Memory grows with the calls inside that horizon, not with the input.
+///
+/// Counts go into the aggregate handed in, as they change (a new call, a call moved to an
+/// earlier hour, a call turned answered), so a report at any moment sees every open call.
+///
+/// A segment can be read on its own (a file, a buffer of a file, a follower's poll) and then
+/// appended to the one before it in the stream (`append`): the later one's calls that are the
+/// earlier one's open calls are merged, the double count taken back. For that, a segment keeps
+/// the keys of the calls near its start even once closed (`head`: earliest start within twice
+/// `lateness` of its first line), the only ones an earlier segment's open calls can share.
+struct CallSegment: Sendable {
+    let lateness: Int
+    /// Calls still open.
+    private(set) var open = CallTable()
+    /// Closed calls near the segment's start (see above).
+    private(set) var head = CallTable()
+    /// Start (ms) of the first line counted, nil before any.
+    private(set) var firstStart: Int?
+    /// The latest start counted (ms).
+    private(set) var watermark = Int.min
+    /// The watermark when open calls were last closed.
+    private var closedAt = Int.min
+    /// Lines (and, when segments were appended, calls) dropped as late.
+    var late = 0
+
+    init(lateness: Int) { self.lateness = max(lateness, 0) }
+
+    var isEmpty: Bool { firstStart == nil && late == 0 }
+    var openCount: Int { open.count }
+    var headCount: Int { head.count }
+
+    /// One hotline line of call `key` (never 0) starting at `millis`.
+    @inline(__always)
+    mutating func observe(key: UInt64, millis: Int, answered: Bool, into counts: inout PartialAggregate) {
+        if watermark != Int.min && millis < watermark - lateness {
+            late += 1
+            return
+        }
+        if firstStart == nil { firstStart = millis }
+        counts.noteTime(millis)
+        let slot = open.find(key)
+        if slot >= 0 {
+            let v = open.value(at: slot)
+            let earliest = CallTable.millis(v), wasAnswered = CallTable.answered(v)
+            if millis < earliest {
+                counts.countCall(at: earliest, calls: -1, answered: wasAnswered ? -1 : 0)
+                counts.countCall(at: millis, calls: 1, answered: wasAnswered || answered ? 1 : 0)
+                open.setValue(CallTable.pack(millis: millis, answered: wasAnswered || answered), at: slot)
+            } else if answered && !wasAnswered {
+                counts.countCall(at: earliest, calls: 0, answered: 1)
+                open.setValue(CallTable.pack(millis: earliest, answered: true), at: slot)
+            }
+        } else {
+            open.insert(key, CallTable.pack(millis: millis, answered: answered), emptySlot: -slot - 1)
+            counts.countCall(at: millis, calls: 1, answered: answered ? 1 : 0)
+        }
+        if millis > watermark {
+            watermark = millis
+            closeIfDue()
+        }
+    }
+
+    /// Closes the open calls the watermark has moved `lateness` past, every quarter of
+    /// `lateness` of progress (so a call stays open at most 1.25 x `lateness`, and each call
+    /// is looked at about five times in all).
+    private mutating func closeIfDue() {
+        guard closedAt == Int.min || watermark - closedAt >= max(lateness / 4, 1) else { return }
+        closedAt = watermark
+        close(before: watermark - lateness)
+    }
+
+    private mutating func close(before cutoff: Int) {
+        guard let first = firstStart else { return }
+        let headEnd = first + 2 * lateness
+        var closedHead: [(UInt64, Int)] = []
+        open.filter { key, v in
+            let earliest = CallTable.millis(v)
+            if earliest >= cutoff { return true }
+            if earliest <= headEnd { closedHead.append((key, v)) }
+            return false
+        }
+        for (k, v) in closedHead { head.set(k, v) }
+    }
+
+    /// Appends `later`, the segment of the lines that follow this one's in the stream. Its
+    /// calls that are this segment's open calls become one call (in the earlier hour, answered
+    /// if either was), the double count taken back in `counts`; its calls older than this
+    /// segment's horizon are late. Then the calls the later watermark has passed are closed.
+    mutating func append(_ later: consuming CallSegment, into counts: inout PartialAggregate) {
+        guard firstStart != nil else {
+            let lateBefore = late
+            self = later
+            late += lateBefore
+            return
+        }
+        late += later.late
+        guard later.firstStart != nil else { return }
+        let cutoff = watermark - lateness
+
+        // The later segment's calls that can be ours: its open ones and its head. Each either
+        // continues one of our open calls, or is late, or is new.
+        func settle(_ key: UInt64, _ v: Int) -> Int? {
+            let y = CallTable.millis(v), yAnswered = CallTable.answered(v)
+            if let x = open.remove(key) {
+                let xm = CallTable.millis(x), xAnswered = CallTable.answered(x)
+                counts.countCall(at: xm, calls: -1, answered: xAnswered ? -1 : 0)
+                counts.countCall(at: y, calls: -1, answered: yAnswered ? -1 : 0)
+                let both = xAnswered || yAnswered
+                counts.countCall(at: min(xm, y), calls: 1, answered: both ? 1 : 0)
+                return CallTable.pack(millis: min(xm, y), answered: both)
+            }
+            if y < cutoff {
+                counts.countCall(at: y, calls: -1, answered: yAnswered ? -1 : 0)
+                late += 1
+                return nil
+            }
+            return v
+        }
+        var laterOpen = CallTable(capacity: later.open.count)
+        later.open.forEach { k, v in if let s = settle(k, v) { laterOpen.insert(k, s) } }
+        let headEnd = firstStart! + 2 * lateness
+        later.head.forEach { k, v in
+            // A closed call of the later segment: kept as ours if it is near our start.
+            if let s = settle(k, v), CallTable.millis(s) <= headEnd { head.set(k, s) }
+        }
+        laterOpen.forEach { k, v in open.set(k, v) }
+        if later.watermark > watermark {
+            watermark = later.watermark
+            closedAt = watermark
+            close(before: watermark - lateness)
+        }
+    }
+
+    /// Segments of one source read apart (batch: a file each, in any order) as one stream:
+    /// put in order of their first line's start and appended one to the other.
+    static func joined(_ segments: [CallSegment], lateness: Int, into counts: inout PartialAggregate) -> CallSegment {
+        let ordered = segments.enumerated().sorted { a, b in
+            (a.element.firstStart ?? .min, a.element.watermark, a.offset) < (b.element.firstStart ?? .min, b.element.watermark, b.offset)
+        }
+        var stream = CallSegment(lateness: lateness)
+        for (_, s) in ordered { stream.append(s, into: &counts) }
+        return stream
+    }
+
+    /// Forgets the closed calls kept for an earlier segment (follow's state is the earliest).
+    mutating func forgetHead() { if !head.isEmpty { head = CallTable() } }
+}
+
+extension CallSegment {
+    func encode(_ w: inout ByteWriter) {
+        w.int(lateness)
+        w.bool(firstStart != nil)
+        w.int(firstStart ?? 0)
+        w.int(watermark)
+        w.int(closedAt)
+        w.int(late)
+        for table in [open, head] {
+            let entries = table.sortedEntries
+            w.int(entries.count)
+            for e in entries { w.fixed64(e.key); w.int(e.value) }
+        }
+    }
+
+    static func decode(_ r: inout ByteReader) throws(ByteReader.Truncated) -> CallSegment {
+        var s = CallSegment(lateness: try r.int())
+        let hasFirst = try r.bool()
+        let first = try r.int()
+        s.firstStart = hasFirst ? first : nil
+        s.watermark = try r.int()
+        s.closedAt = try r.int()
+        s.late = try r.int()
+        for which in 0..<2 {
+            var table = CallTable()
+            for _ in 0..<(try r.count()) {
+                let key = try r.fixed64()
+                guard key != 0, table[key] == nil else { throw ByteReader.Truncated() }
+                table.insert(key, try r.int())
+            }
+            if which == 0 { s.open = table } else { s.head = table }
+        }
+        return s
+    }
+}
