@@ -23,7 +23,10 @@ import Testing
             case 3: lines.append(String(repeating: "y", count: maxLine * (2 + rng.below(6)))) // far over it
             case 4: lines.append(good + "\r")                                                 // CRLF
             default:
-                lines.append(good.replacingOccurrences(of: "2023-11-01 08:15:02", with: "2023-11-01 \(10 + i % 12):15:02"))
+                // Hours out of order and ids that repeat: calls whose lines are far apart, some
+                // more than the lateness, so the calls depend on the lines' order.
+                lines.append(good.replacingOccurrences(of: "2023-11-01 08:15:02", with: "2023-11-01 \(10 + i % 12):15:02")
+                    .replacingOccurrences(of: "1698801302.4711", with: "1698801302.\(i % 50)"))
             }
         }
         return Array((lines.joined(separator: "\n") + "\n" + good).utf8)
@@ -37,6 +40,8 @@ import Testing
         text.withUnsafeBytes { framer.feed($0, into: &worker) }
         framer.finish(into: &worker)
         worker.stats.lines = framer.lines
+        var calls = CallSegment(lateness: Defaults.latenessMillis)
+        calls.observe(worker.takeCalls(), into: &worker.aggregate)
         return (worker.stats, worker.samples.map { "\($0.offset) \($0.reason)" }, worker.aggregate.hourCounters.reduce(0) { $0 + $1.calls })
     }
 

@@ -17,6 +17,26 @@
 /// earlier one's open calls are merged, the double count taken back. For that, a segment keeps
 /// the keys of the calls near its start even once closed (`head`: earliest start within twice
 /// `lateness` of its first line), the only ones an earlier segment's open calls can share.
+/// One hotline line with a call key, as `CallSegment.observe` takes it: 16 bytes.
+struct CallObservation: Sendable, Equatable {
+    var key: UInt64
+    /// Start in milliseconds << 1 | answers the call.
+    var packed: Int
+
+    init(_ event: Event) {
+        key = event.callKey
+        packed = CallTable.pack(millis: event.millis, answered: event.answered)
+    }
+
+    init(key: UInt64, millis: Int, answered: Bool) {
+        self.key = key
+        packed = CallTable.pack(millis: millis, answered: answered)
+    }
+
+    var millis: Int { CallTable.millis(packed) }
+    var answered: Bool { CallTable.answered(packed) }
+}
+
 struct CallSegment: Sendable {
     let lateness: Int
     /// Calls still open.
@@ -38,7 +58,14 @@ struct CallSegment: Sendable {
     var openCount: Int { open.count }
     var headCount: Int { head.count }
 
-    /// One hotline line of call `key` (never 0) starting at `millis`.
+    /// Lines in stream order (what one reader going through the source reads).
+    mutating func observe(_ lines: [CallObservation], into counts: inout PartialAggregate) {
+        for line in lines { observe(key: line.key, millis: line.millis, answered: line.answered, into: &counts) }
+    }
+
+    /// One hotline line of call `key` (never 0) starting at `millis`. A call is open while its
+    /// earliest start is at least the watermark less `lateness`, whenever the table is swept:
+    /// so the count depends on the lines and their order only.
     @inline(__always)
     mutating func observe(key: UInt64, millis: Int, answered: Bool, into counts: inout PartialAggregate) {
         if watermark != Int.min && millis < watermark - lateness {
@@ -46,8 +73,16 @@ struct CallSegment: Sendable {
             return
         }
         if firstStart == nil { firstStart = millis }
+        let advanced = millis > watermark
+        if advanced { watermark = millis }
         counts.noteTime(millis)
-        let slot = open.find(key)
+        var slot = open.find(key)
+        if slot >= 0 && CallTable.millis(open.value(at: slot)) < watermark - lateness {
+            // The same key on a call closed since: that one stays as it was, this is a new call.
+            let v = open.remove(key)!
+            if let first = firstStart, CallTable.millis(v) <= first + 2 * lateness { head.set(key, v) }
+            slot = open.find(key)
+        }
         if slot >= 0 {
             let v = open.value(at: slot)
             let earliest = CallTable.millis(v), wasAnswered = CallTable.answered(v)
@@ -63,10 +98,7 @@ struct CallSegment: Sendable {
             open.insert(key, CallTable.pack(millis: millis, answered: answered), emptySlot: -slot - 1)
             counts.countCall(at: millis, calls: 1, answered: answered ? 1 : 0)
         }
-        if millis > watermark {
-            watermark = millis
-            closeIfDue()
-        }
+        if advanced { closeIfDue() }
     }
 
     /// Closes the open calls the watermark has moved `lateness` past, every quarter of
@@ -110,7 +142,8 @@ struct CallSegment: Sendable {
         // continues one of our open calls, or is late, or is new.
         func settle(_ key: UInt64, _ v: Int) -> Int? {
             let y = CallTable.millis(v), yAnswered = CallTable.answered(v)
-            if let x = open.remove(key) {
+            if let x = open[key], CallTable.millis(x) >= cutoff {
+                open.remove(key)
                 let xm = CallTable.millis(x), xAnswered = CallTable.answered(x)
                 counts.countCall(at: xm, calls: -1, answered: xAnswered ? -1 : 0)
                 counts.countCall(at: y, calls: -1, answered: yAnswered ? -1 : 0)

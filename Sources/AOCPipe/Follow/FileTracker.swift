@@ -131,6 +131,7 @@ final class FileTracker {
             uncarriedSince[record.fingerprint] = nil
             return true
         }
+        orderTails()
         for t in tails {
             let id = ObjectIdentifier(t)
             if matchedTails.contains(id) { unmatchedSince[id] = nil } else if unmatchedSince[id] == nil { unmatchedSince[id] = now }
@@ -138,12 +139,22 @@ final class FileTracker {
         return added
     }
 
+    /// Each source's files in stream order, as they are read: by the time of their first record
+    /// (a file whose first lines hold none, after), then as adopted. A source's lines thus reach
+    /// its calls in the order they were written, whatever the files' names or times.
+    private func orderTails() {
+        let order = Dictionary(uniqueKeysWithValues: tails.enumerated().map { (ObjectIdentifier($1), $0) })
+        tails.sort { a, b in
+            (a.source, a.firstRecordMillis ?? .max, order[ObjectIdentifier(a)]!)
+                < (b.source, b.firstRecordMillis ?? .max, order[ObjectIdentifier(b)]!)
+        }
+    }
+
     func makeTail(source: Int, path: String, file: InputFile, fingerprint: Fingerprint,
                   from position: Checkpoint.FilePosition?) throws(InputError) -> any Tail {
         try config.sources[source].withParser(TailOpener(source: source, settings: config.sources[source], path: path, file: file,
                                                          fingerprint: fingerprint, reportZone: config.zone,
-                                                         maxLineBytes: maxLineBytes, latenessMillis: config.latenessMillis,
-                                                         position: position))
+                                                         maxLineBytes: maxLineBytes, position: position))
     }
 
     /// A plain file that is shorter than what was read, or whose first bytes changed, was

@@ -34,7 +34,11 @@ final class FollowState {
         var changed = false
         readErrors.removeAll()
         for (source, stats) in tracker.discover() { checkpoint.sources[source] += stats }
+        // A source's files are in stream order: while one has more to read than a read takes,
+        // the newer ones wait, so the source's calls see its lines in the order written.
+        var behind = Set<Int>()
         for tail in tracker.tails {
+            if behind.contains(tail.source) { continue }
             if tracker.checkTruncation(tail) {
                 logger.notice("truncated (copytruncate?): its copy will be read from where this stopped",
                               metadata: ["file": "\(tail.path)"])
@@ -52,6 +56,7 @@ final class FollowState {
                 continue
             }
             changed = absorb(tail) || changed
+            if read >= Self.budgetPerRead { behind.insert(tail.source) }
             if read == 0 && tracker.isFinished(tail) {
                 logger.info("done with file", metadata: ["file": "\(tail.path)"])
                 tracker.release(tail, complete: true)
@@ -65,20 +70,32 @@ final class FollowState {
     /// Moves what a tail counted into the state, dropping records older than the retention.
     /// Its calls continue the source's: a call whose lines came in two polls is one call.
     private func absorb(_ tail: any Tail) -> Bool {
-        var result = tail.drain()
+        let result = tail.drain()
         for d in result.stats.damage { logger.warning("\(d)") }
         warnIfKeyless(result.stats, tail)
         let source = tail.source
         checkpoint.sources[source] += result.stats
         pendingSamples += result.samples
         guard result.stats.lines > 0 else { return false }
-        if checkpoint.calls[source].isEmpty { checkpoint.calls[source] = [CallSegment(lateness: config.latenessMillis)] }
-        checkpoint.calls[source][0].append(result.calls, into: &result.aggregate)
-        checkpoint.calls[source][0].forgetHead()
-        checkpoint.sources[source].lateDropped += checkpoint.calls[source][0].late
-        checkpoint.calls[source][0].late = 0
         checkpoint.sources[source].lateDropped += checkpoint.aggregate.merge(result.aggregate, retentionMillis: config.retentionMillis)
+        countCalls(result.callLines, source: source)
         return true
+    }
+
+    /// Makes calls of a source's call lines, in the order read: one stream per source, so a
+    /// call whose lines came in two polls, two files or on both sides of a restart is one call.
+    private func countCalls(_ lines: [CallObservation], source: Int) {
+        guard !lines.isEmpty else { return }
+        // Older than the retention: dropped, as the windows they would count in are.
+        let newest = checkpoint.aggregate.maxMillis, retention = config.retentionMillis
+        let retained = newest == Int.min ? lines : lines.filter { $0.millis >= newest - retention }
+        var stream = checkpoint.calls[source].first ?? CallSegment(lateness: config.latenessMillis)
+        checkpoint.calls[source] = []  // held once while it changes
+        stream.observe(retained, into: &checkpoint.aggregate)
+        stream.forgetHead()
+        checkpoint.sources[source].lateDropped += lines.count - retained.count + stream.late
+        stream.late = 0
+        checkpoint.calls[source] = [stream]
     }
 
     /// Files whose hotline lines have no call key were warned about (once per file).

@@ -5,6 +5,8 @@ protocol Tail: AnyObject {
     var file: InputFile { get }
     var fingerprint: Fingerprint { get }
     var isGzip: Bool { get }
+    /// Time (ms) of the file's first record, where it starts in its source's stream (nil: unknown).
+    var firstRecordMillis: Int? { get }
     /// Reads what can be decoded now, at most about `budget` decoded bytes; returns how many.
     func poll(buffer: UnsafeMutableRawBufferPointer, budget: Int) throws(InputError) -> Int
     /// Takes what was counted since the last call: aggregate, input stats, samples.
@@ -22,17 +24,19 @@ final class TailedFile<Parser: LineParser>: Tail {
     var path: String
     let fingerprint: Fingerprint
     let isGzip: Bool
+    let firstRecordMillis: Int?
     let reader: FileReader<SourceWorker<Parser>>
 
     var file: InputFile { reader.file }
 
     /// Opens `file` to go on from `position` (a checkpoint's), or from its start.
     init(source: Int, sourceName: String, path: String, file: InputFile, fingerprint: Fingerprint, parser: Parser,
-         reportZone: Zone, maxLineBytes: Int, latenessMillis: Int, from position: Checkpoint.FilePosition?) throws(InputError) {
+         reportZone: Zone, maxLineBytes: Int, from position: Checkpoint.FilePosition?) throws(InputError) {
         self.source = source
         self.path = path
         self.fingerprint = fingerprint
         isGzip = try Decoding.isGzip(file)
+        firstRecordMillis = AOCPipe.firstRecordMillis(in: fingerprint.prefix, parser: parser)
         let committed = position?.decodedOffset ?? 0
         // A resume point is only valid for the encoding it was taken on (a plain file's
         // offset means nothing in its compressed copy): otherwise decode from the start.
@@ -41,7 +45,7 @@ final class TailedFile<Parser: LineParser>: Tail {
             resume = position.resume
         }
         let worker = SourceWorker(parser: parser, aggregate: PartialAggregate(reportZone: reportZone, tracksMinutes: true),
-                                  source: sourceName, file: path, latenessMillis: latenessMillis)
+                                  source: sourceName, file: path)
         reader = try FileReader(file: file, sink: worker, maxLineBytes: maxLineBytes, live: true,
                                 resume: resume, committed: committed)
     }
@@ -76,12 +80,10 @@ struct TailOpener: ParserUser {
     let fingerprint: Fingerprint
     let reportZone: Zone
     let maxLineBytes: Int
-    let latenessMillis: Int
     let position: Checkpoint.FilePosition?
 
     func use<P: LineParser>(_ parser: P) throws(InputError) -> any Tail {
         try TailedFile(source: source, sourceName: settings.name, path: path, file: file, fingerprint: fingerprint,
-                       parser: parser, reportZone: reportZone, maxLineBytes: maxLineBytes,
-                       latenessMillis: latenessMillis, from: position)
+                       parser: parser, reportZone: reportZone, maxLineBytes: maxLineBytes, from: position)
     }
 }

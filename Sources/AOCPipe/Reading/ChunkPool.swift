@@ -7,37 +7,38 @@ struct ParseResult<P: LineParser>: Sendable {
     var failure: InputError?
 }
 
-/// The calls of a file read in parallel: each buffer's calls (a `CallSegment` per buffer,
-/// made by whichever thread parsed it) appended in the buffers' order, so the file's calls are
-/// those of one reader going through it. What appending takes back (a call in two buffers)
-/// goes into `corrections`, added to the parsers' counts at the end. Buffers finished out of
-/// order wait here; at most the pool's slots can.
+/// The calls of a file read in parallel: each buffer's call lines, made calls of in the
+/// buffers' order by one `CallSegment`, so the file's calls are exactly those of one reader
+/// going through it, whatever the buffer size and thread count. The calls are counted into
+/// `counts`, added to the parsers' counts at the end. Whichever thread hands in the next
+/// buffer in order makes calls of it and of those waiting after it (at most the pool's
+/// slots); about a tenth of the parsing's work, on one thread at a time.
 final class CallSequencer: @unchecked Sendable {  // state under `lock`
     private let lock = NSLock()
-    private var waiting: [Int: CallSegment] = [:]
+    private var waiting: [Int: [CallObservation]] = [:]
     private var next = 0
     private var calls: CallSegment
-    private var corrections: PartialAggregate
+    private var counts: PartialAggregate
 
     init(lateness: Int, reportZone: Zone) {
         calls = CallSegment(lateness: lateness)
-        corrections = PartialAggregate(reportZone: reportZone)
+        counts = PartialAggregate(reportZone: reportZone)
     }
 
-    /// Buffer `sequence`'s calls (buffers are numbered from 0 in stream order).
-    func add(_ segment: CallSegment, sequence: Int) {
+    /// Buffer `sequence`'s call lines (buffers are numbered from 0 in stream order).
+    func add(_ lines: [CallObservation], sequence: Int) {
         lock.withLock {
-            waiting[sequence] = segment
-            while let s = waiting.removeValue(forKey: next) {
-                calls.append(s, into: &corrections)
+            waiting[sequence] = lines
+            while let ready = waiting.removeValue(forKey: next) {
+                calls.observe(ready, into: &counts)
                 next += 1
             }
         }
     }
 
-    /// The file's calls and the corrections, once every buffer was added.
-    func result() -> (calls: CallSegment, corrections: PartialAggregate) {
-        lock.withLock { (calls, corrections) }
+    /// The file's calls and their counts, once every buffer was added.
+    func result() -> (calls: CallSegment, counts: PartialAggregate) {
+        lock.withLock { (calls, counts) }
     }
 }
 

@@ -46,8 +46,7 @@ public struct FileProcessor: Sendable {
 
         func use<P: LineParser>(_ parser: P) throws(InputError) -> FileResult {
             let file = try InputFile(path: path)
-            let worker = SourceWorker(parser: parser, aggregate: PartialAggregate(reportZone: zone), source: source, file: path,
-                                      latenessMillis: processor.latenessMillis)
+            let worker = SourceWorker(parser: parser, aggregate: PartialAggregate(reportZone: zone), source: source, file: path)
             var result = processor.threads == 1
                 ? try processor.readAlone(file, worker: worker, progress: progress)
                 : try processor.readInParallel(file, worker: worker, progress: progress)
@@ -63,12 +62,17 @@ public struct FileProcessor: Sendable {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(chunkSize, 1), alignment: 64)
         defer { buffer.deallocate() }
         var consumed = 0
+        var calls = CallSegment(lateness: latenessMillis)
         while try reader.read(into: buffer, budget: 1) > 0 {
             progress?.add(reader.bytesConsumed - consumed)
             consumed = reader.bytesConsumed
+            reader.countCalls(into: &calls)
         }
         reader.finish()
-        return reader.drain()
+        reader.countCalls(into: &calls)
+        var result = reader.drain()
+        result.calls = calls
+        return result
     }
 
     func readInParallel<P: LineParser>(_ file: InputFile, worker: SourceWorker<P>,
@@ -119,8 +123,8 @@ public struct FileProcessor: Sendable {
             merged.stats += part.worker.stats
             merged.samples += part.worker.samples
         }
-        let (calls, corrections) = sequencer.result()
-        merged.aggregate.merge(corrections)
+        let (calls, callCounts) = sequencer.result()
+        merged.aggregate.merge(callCounts)
         merged.samples.sort { $0.offset < $1.offset }
         if merged.samples.count > merged.maxSamples { merged.samples.removeLast(merged.samples.count - merged.maxSamples) }
         merged.stats.lines += job.brokenLines

@@ -87,18 +87,38 @@ extension FileReader {
     func drain<P: LineParser>() -> FileResult where Sink == SourceWorker<P> {
         var stats = sink.stats  // records, skipped, malformed
         stats += drainInput()
-        let result = FileResult(aggregate: sink.aggregate.take(), calls: sink.takeCalls(), stats: stats, samples: sink.samples)
+        let result = FileResult(aggregate: sink.aggregate.take(), callLines: sink.takeCalls(), stats: stats, samples: sink.samples)
         sink.stats = InputStats()
         sink.samples = []
         return result
     }
 }
 
+extension FileReader {
+    /// Makes calls of the call lines read so far, in order, counting them in the worker's aggregate.
+    func countCalls<P: LineParser>(into calls: inout CallSegment) where Sink == SourceWorker<P> {
+        guard !sink.calls.isEmpty else { return }
+        calls.observe(sink.calls, into: &sink.aggregate)
+        sink.calls.removeAll(keepingCapacity: true)
+    }
+}
+
 /// What one file (or many, merged) contributed: counts per source, samples, damage.
 public struct FileResult: Sendable {
     public var aggregate: PartialAggregate
-    /// The calls of the lines read, to append to what came before them in the source's stream.
+    /// Call lines not yet made calls of (follow: the source's stream does that).
+    var callLines: [CallObservation]
+    /// The calls of the lines read (batch: a file's, joined with the source's other files').
     var calls: CallSegment
+
+    init(aggregate: PartialAggregate, callLines: [CallObservation] = [], calls: CallSegment = CallSegment(lateness: 0),
+         stats: InputStats, samples: [QuarantineSample]) {
+        self.aggregate = aggregate
+        self.callLines = callLines
+        self.calls = calls
+        self.stats = stats
+        self.samples = samples
+    }
     public var stats: InputStats
     public var samples: [QuarantineSample]
 }

@@ -16,3 +16,22 @@ extension PipelineConfig.Source {
         }
     }
 }
+
+/// The time (ms) of the first record among `bytes` (a file's first bytes, as its fingerprint
+/// holds them), nil if no whole line there parses to one: where the file starts in its
+/// source's stream.
+func firstRecordMillis<P: LineParser>(in bytes: [UInt8], parser: P) -> Int? {
+    var parser = parser
+    return bytes.withUnsafeBytes { all -> Int? in
+        var start = 0
+        while start < all.count {
+            // Only whole lines: the last may be cut where the prefix ends.
+            guard let end = all[start...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+            var line = UnsafeRawBufferPointer(rebasing: all[start..<end])
+            if line.last == UInt8(ascii: "\r") { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
+            if case .event(let e) = parser.parse(line) { return e.millis }
+            start = end + 1
+        }
+        return nil
+    }
+}

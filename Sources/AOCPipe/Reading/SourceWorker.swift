@@ -10,11 +10,12 @@ public struct QuarantineSample: Sendable {
 
 /// Parses the lines of one file into a worker's aggregate, counts what it read, and keeps the
 /// first malformed lines as samples: the framer's `LineSink` in batch and follow alike. The
-/// hotline lines it reads go through `calls`, which makes calls of them.
+/// hotline lines that carry a call key wait in `calls`, in stream order, for the source's
+/// `CallSegment` to make calls of them (whoever reads the stream in order does that).
 struct SourceWorker<Parser: LineParser>: LineSink {
     var parser: Parser
     var aggregate: PartialAggregate
-    var calls: CallSegment
+    var calls: [CallObservation] = []
     var stats = InputStats()
     var samples: [QuarantineSample] = []
     /// Samples kept from this file so far (follow drains `samples`; the cap is per file).
@@ -23,11 +24,9 @@ struct SourceWorker<Parser: LineParser>: LineSink {
     let file: String
     let maxSamples: Int
 
-    init(parser: Parser, aggregate: PartialAggregate, source: String, file: String,
-         latenessMillis: Int = Defaults.latenessMillis, maxSamples: Int = Defaults.samplesPerFile) {
+    init(parser: Parser, aggregate: PartialAggregate, source: String, file: String, maxSamples: Int = Defaults.samplesPerFile) {
         self.parser = parser
         self.aggregate = aggregate
-        calls = CallSegment(lateness: latenessMillis)
         self.source = source
         self.file = file
         self.maxSamples = maxSamples
@@ -48,7 +47,7 @@ struct SourceWorker<Parser: LineParser>: LineSink {
                 stats.keylessCallLines += 1
                 aggregate.add(event)
             } else {
-                calls.observe(key: event.callKey, millis: event.millis, answered: event.answered, into: &aggregate)
+                calls.append(CallObservation(event))
             }
         case .skipped:
             stats.skipped += 1
@@ -57,10 +56,10 @@ struct SourceWorker<Parser: LineParser>: LineSink {
         }
     }
 
-    /// The calls read so far, leaving an empty segment to go on with.
-    mutating func takeCalls() -> CallSegment {
+    /// The call lines read since the last take.
+    mutating func takeCalls() -> [CallObservation] {
         let taken = calls
-        calls = CallSegment(lateness: calls.lateness)
+        calls = []
         return taken
     }
 
