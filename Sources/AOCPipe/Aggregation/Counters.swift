@@ -20,9 +20,9 @@ public enum Metric: Int, CaseIterable, Sendable {
     /// What it counts, for the exposition's `# HELP`.
     public var help: String {
         switch self {
-        case .calls: return "Hotline calls (CDR lines to the hotline number) in the window, by event time."
-        case .callsAnswered: return "Hotline calls with disposition ANSWERED in the window."
-        case .callsUnanswered: return "Hotline calls with any other disposition in the window."
+        case .calls: return "Hotline calls (distinct call keys among the hotline's CDR lines) in the window of their earliest start."
+        case .callsAnswered: return "Hotline calls an agent answered (a line ANSWERED to an agent's channel) in the window."
+        case .callsUnanswered: return "Hotline calls no agent answered in the window."
         case .casesReported: return "Cases reported (freeze log `reported` events) in the window."
         case .freezeRequests: return "Freezes requested (`freeze_requested` events) in the window."
         case .accountsFrozen: return "Accounts frozen (`frozen` events) in the window."
@@ -30,7 +30,7 @@ public enum Metric: Int, CaseIterable, Sendable {
         }
     }
 
-    /// The event kind each record of which it counts; nil for the calls split by disposition.
+    /// The event kind each record of which it counts; nil for the calls split by answer.
     public var kind: Event.Kind? {
         switch self {
         case .calls: return .call

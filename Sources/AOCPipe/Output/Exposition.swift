@@ -83,8 +83,9 @@ enum Exposition {
         perSource("aocpipe_source_decoded_bytes_total", "Bytes of text decoded.", \.bytesDecoded)
         perSource("aocpipe_source_lines_total", "Lines read, good or bad.", \.lines)
         perSource("aocpipe_source_records_total", "Lines counted as records.", \.records)
+        perSource("aocpipe_source_call_lines_total", "Hotline CDR lines among the records (several lines can be one call).", \.callLines)
         perSource("aocpipe_source_skipped_lines_total", "Well-formed lines not counted (calls to other numbers).", \.skipped)
-        perSource("aocpipe_source_late_dropped_records_total", "Records older than the retention, not counted.", \.lateDropped)
+        perSource("aocpipe_source_late_dropped_records_total", "Records older than the retention, or call lines later than the lateness, not counted.", \.lateDropped)
         perSource("aocpipe_source_truncations_total", "Files found truncated (read again from the start).", \.truncations)
         perSource("aocpipe_source_gzip_damage_total", "Damaged or cut gzip members.", { $0.damage.count })
         let malformed = "aocpipe_source_malformed_lines_total"

@@ -52,7 +52,7 @@ public enum Renderer {
                 + "\"resumed_at\":\($0.resumedAt.map(String.init) ?? "null")}"
         }.joined(separator: ",")
         return "{\"files\":\(i.files),\"bytes_read\":\(i.bytesRead),\"bytes_decoded\":\(i.bytesDecoded),\"lines\":\(i.lines),"
-            + "\"records\":\(i.records),\"skipped\":\(i.skipped),\"malformed\":\(i.malformed),\"malformed_by_reason\":{\(reasons)},"
+            + "\"records\":\(i.records),\"call_lines\":\(i.callLines),\"keyless_call_lines\":\(i.keylessCallLines),\"skipped\":\(i.skipped),\"malformed\":\(i.malformed),\"malformed_by_reason\":{\(reasons)},"
             + "\"late_dropped\":\(i.lateDropped),\"unmatched\":\(i.unmatched),\"truncations\":\(i.truncations),\"gzip_damage\":[\(damage)]}"
     }
 
@@ -181,8 +181,11 @@ public enum Renderer {
         s += rule + "\n" + line(total) + "\n\n"
         let i = r.input
         s += "input: \(i.files) files, \(Text.human(bytes: i.bytesRead)) read, \(Text.human(bytes: i.bytesDecoded)) decoded, "
-        s += "\(Text.grouped(i.lines)) lines, \(Text.grouped(i.records)) records, \(Text.grouped(i.skipped)) skipped, "
+        s += "\(Text.grouped(i.lines)) lines, \(Text.grouped(i.records)) records"
+        if i.callLines > 0 { s += " (\(Text.grouped(r.totals.counters.calls)) calls from \(Text.grouped(i.callLines)) hotline CDR lines)" }
+        s += ", \(Text.grouped(i.skipped)) skipped, "
         s += "\(Text.grouped(i.malformed)) malformed, \(Text.grouped(i.unmatched)) frozen without a report"
+        if i.lateDropped > 0 { s += ", \(Text.grouped(i.lateDropped)) late" }
         if !i.damage.isEmpty { s += ", \(i.damage.count) damaged gzip region(s)" }
         return s + "\n"
     }
