@@ -29,7 +29,8 @@ public enum AOC1441Profile {
         var failedAccount: (requestAfter: Int, failAfter: Int)?
     }
 
-    public static func generate(outDir: String) throws -> GeneratorTruth {
+    /// `style`: the call centre's several lines a call (the sample logs) or one line a call.
+    public static func generate(outDir: String, style: CDRStyle = .callcentre, columns: Int = 18) throws -> GeneratorTruth {
         var rng = SeededRandom(seed: seed)
         let days = published.count
         func dayStart(_ d: Int) -> Int { (firstDay + d) * 86_400 - offset }
@@ -169,7 +170,7 @@ public enum AOC1441Profile {
         var byEnd = calls
         byEnd.sort { ($0.end, $0.sequence) < ($1.end, $1.sequence) }
         files += try writeSplit(byEnd, dir: telephony, base: "Master.csv", day: { CivilTime.floorDiv($0.end + offset, 86_400) },
-                                name: fileName) { call, line, _ in call.append(to: &line, offset: offset) }
+                                name: fileName) { call, line, _ in call.appendLines(to: &line, offset: offset, style: style, columns: columns, seed: seed) }
         files += try writeSplit(events, dir: freeze, base: "freeze.jsonl", day: { CivilTime.floorDiv($0.time + offset, 86_400) },
                                 name: fileName) { event, line, n in event.append(to: &line, offset: offset, sequence: n) }
 

@@ -18,6 +18,28 @@ struct GeneratedCall {
         line.appendInt(sequence)
     }
 
+    /// Every line Asterisk writes for this call, in the order written: one (`simple`), or as
+    /// a call centre logs it (`CallCentre`), its shape drawn from a stream of its own (the same
+    /// call, the same lines, whatever else is generated).
+    func appendLines(to line: inout [UInt8], offset: Int, style: CDRStyle, columns: Int, seed: UInt64) {
+        switch style {
+        case .simple:
+            append(to: &line, offset: offset)
+            if columns == 21 {
+                // peeraccount, linkedid (the call's own uniqueid), sequence.
+                line.removeLast()
+                line.append(",\"\",\"")
+                appendUniqueID(to: &line)
+                line.append("\",0\n")
+            }
+        case .callcentre:
+            var rng = SeededRandom(seed: seed ^ (UInt64(truncatingIfNeeded: sequence) &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(truncatingIfNeeded: start))
+            for part in CallCentre.lines(of: self, columns: columns, rng: &rng) {
+                for l in part.lines { l.append(to: &line, offset: offset, columns: columns) }
+            }
+        }
+    }
+
     /// The 18-column line (`loguniqueid` layout), with its newline. `offset` is the log
     /// server's UTC offset (Asterisk writes local times).
     func append(to line: inout [UInt8], offset: Int) {

@@ -17,6 +17,10 @@ public struct SyntheticProfile: Sendable {
     /// gzip level 1-9, or nil for plain text.
     public var gzipLevel: Int? = 6
     public var offset = 7 * 3600
+    /// How calls are logged: several lines a call (a call centre's), or one.
+    public var cdrStyle = CDRStyle.callcentre
+    /// 18 columns (`loguniqueid`, `loguserfield`) or 21 (`newcdrcolumns` too: linkedid).
+    public var cdrColumns = 18
 
     public init() {}
 
@@ -62,7 +66,7 @@ public struct SyntheticProfile: Sendable {
             sources:
               - name: telephony
                 format: asterisk-cdr
-                paths: ["\(abs)/telephony/Master.csv*"]
+                paths: ["\(abs)/telephony/Master.csv*"]\(cdrColumns == 21 ? "\n    not_agents: [\"Local/\"]   # the dial plan reaches the queue through a Local channel" : "")
               - name: freeze
                 format: freeze-jsonl
                 paths: ["\(abs)/freeze/freeze.jsonl*"]
@@ -97,6 +101,21 @@ public struct SyntheticProfile: Sendable {
         var line: [UInt8] = []
         line.reserveCapacity(1 << 20)
         var caseNumber = 0
+        // A call centre writes a call's lines when it ends: calls wait here until no call
+        // still to come can end before them.
+        var ending: [GeneratedCall] = []
+        func writeEnded(before time: Int) throws {
+            ending.sort { ($0.end, $0.sequence) < ($1.end, $1.sequence) }
+            let n = ending.firstIndex { $0.end > time } ?? ending.count
+            for c in ending[..<n] {
+                c.appendLines(to: &line, offset: offset, style: cdrStyle, columns: cdrColumns, seed: seed)
+                if line.count > (1 << 20) - 65_536 {
+                    try cdrWriter.write(line)
+                    line.removeAll(keepingCapacity: true)
+                }
+            }
+            ending.removeFirst(n)
+        }
         for (i, start) in starts.enumerated() {
             let sequence = k * 10_000_000 + 2 * i
             let other = rng.below(50) == 0
@@ -109,10 +128,15 @@ public struct SyntheticProfile: Sendable {
                 call = CallModel.call(start: start, src: 800_000_000 + rng.below(199_999_999), sequence: sequence, rng: &rng)
                 truth.calls[CivilTime.floorDiv(start + offset, 86_400), default: 0] += 1
             }
-            call.append(to: &line, offset: offset)
-            if line.count > (1 << 20) - 1024 {
-                try cdrWriter.write(line)
-                line.removeAll(keepingCapacity: true)
+            if cdrStyle == .simple && cdrColumns == 18 {
+                call.append(to: &line, offset: offset)  // in start order, as it always was
+                if line.count > (1 << 20) - 1024 {
+                    try cdrWriter.write(line)
+                    line.removeAll(keepingCapacity: true)
+                }
+            } else {
+                ending.append(call)
+                if ending.count >= 8192 { try writeEnded(before: start) }
             }
             // About one answered hotline call in eight reports a case; most freeze 1-2 accounts.
             guard !other, let answer = call.answer, rng.below(8) == 0 else { continue }
@@ -146,6 +170,7 @@ public struct SyntheticProfile: Sendable {
                 truth.latencyCount += 1
             }
         }
+        try writeEnded(before: .max)
         try cdrWriter.write(line)
         try cdrWriter.finish()
 

@@ -3,6 +3,8 @@ import AOCPipeSynthetic
 import ArgumentParser
 import Foundation
 
+extension CDRStyle: ExpressibleByArgument {}
+
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write synthetic logs: the hotline's first 14 days, or any size for performance tests.",
@@ -27,7 +29,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Synthetic: number of days.")
     var days: Int = 7
 
-    @Option(help: "Synthetic: CDR lines per day (about 2% are calls to other numbers, which aocpipe skips).")
+    @Option(help: "Synthetic: calls per day (about 2% are calls to other numbers, which aocpipe skips).")
     var callsPerDay: Int = 100_000
 
     @Option(help: "Synthetic: first day, YYYY-MM-DD.")
@@ -42,12 +44,19 @@ struct Generate: ParsableCommand {
     @Option(help: "Synthetic: gzip level 1-9, or 0 for plain text.")
     var gzip: Int = 6
 
+    @Option(help: "How calls are logged: callcentre (an IVR, a queue ringing agents, misses, retries, abandons, voicemail, transfers: several lines a call) or simple (one line a call).")
+    var cdrStyle: CDRStyle = .callcentre
+
+    @Option(help: "CDR columns: 18 (cdr.conf loguniqueid, loguserfield) or 21 (newcdrcolumns too: linkedid; adds Local-channel legs).")
+    var cdrColumns: Int = 18
+
     func validate() throws {
         guard days >= 1, days <= 36_500 else { throw ValidationError("--days must be between 1 and 36500") }
         guard callsPerDay >= 0 else { throw ValidationError("--calls-per-day must not be negative") }
         guard files >= 1, files <= 10_000 else { throw ValidationError("--files must be between 1 and 10000") }
         guard (0...9).contains(gzip) else { throw ValidationError("--gzip must be 0 (plain) to 9") }
         guard Self.parseDay(start) != nil else { throw ValidationError("--start must be a date YYYY-MM-DD") }
+        guard cdrColumns == 18 || cdrColumns == 21 else { throw ValidationError("--cdr-columns must be 18 or 21") }
     }
 
     static func parseDay(_ s: String) -> Int? {
@@ -62,7 +71,7 @@ struct Generate: ParsableCommand {
         do {
             switch profile {
             case .aoc1441:
-                truth = try AOC1441Profile.generate(outDir: out)
+                truth = try AOC1441Profile.generate(outDir: out, style: cdrStyle, columns: cdrColumns)
             case .synthetic:
                 var p = SyntheticProfile()
                 p.days = days
@@ -71,6 +80,8 @@ struct Generate: ParsableCommand {
                 p.seed = seed
                 p.files = files
                 p.gzipLevel = gzip == 0 ? nil : gzip
+                p.cdrStyle = cdrStyle
+                p.cdrColumns = cdrColumns
                 truth = try p.generate(outDir: out)
             }
         } catch {
