@@ -5,7 +5,8 @@
 #   Benchmarks/compare.sh [DIR] [ROUNDS]
 #
 # Generates (once, with `aocpipe generate`) in DIR (default /tmp/aocpipe-bench):
-#   cdr/     a ~1 GB CDR archive (one gzip -6 member) and its freeze log
+#   cdr/     a ~1 GB CDR archive (one gzip -6 member), one line a call, and its freeze log
+#   cc/      a ~1 GB CDR archive as a queue call centre writes it (several lines a call)
 #   fz/      a ~300 MB (decoded) freeze JSONL archive
 #   cdr8/    the 1 GB of CDR again, as 8 files
 # then runs every workload ROUNDS times (default 5), tools interleaved, and prints the median
@@ -36,21 +37,24 @@ for b in "$bin" "$isal"; do
   fi
 done
 
-generate() {  # DIR DAYS CALLS FILES SEED
+generate() {  # DIR DAYS CALLS FILES SEED STYLE
   [ -f "$1/truth.json" ] && return
   echo "generating $1 ..." >&2
   /usr/bin/time -f "  generated in %e s" "$bin" generate --profile synthetic --out "$1" \
-    --days "$2" --calls-per-day "$3" --files "$4" --seed "$5" >&2
+    --days "$2" --calls-per-day "$3" --files "$4" --seed "$5" --cdr-style "${6:-simple}" >&2
 }
 generate "$dir/cdr" 30 127000 1 1
+generate "$dir/cc" 30 26800 1 1 callcentre
 generate "$dir/fz" 64 127000 1 2
 generate "$dir/cdr8" 30 127000 8 1
 cdr=$dir/cdr/telephony/Master.csv-0001.gz
+cc=$dir/cc/telephony/Master.csv-0001.gz
 fz=$dir/fz/freeze/freeze.jsonl-0001.gz
 [ -f "$dir/cdr/Master.csv" ] || gzip -dc "$cdr" > "$dir/cdr/Master.csv"
 cdr_bytes=$(stat -c %s "$dir/cdr/Master.csv")
 fz_bytes=$(gzip -dc "$fz" | wc -c)
 cdr8_bytes=$(cat "$dir"/cdr8/telephony/*.gz | gzip -dc | wc -c)
+cc_bytes=$(gzip -dc "$cc" | wc -c)
 yaml() {  # NAME FORMAT GLOB
   printf 'name: %s\nsources:\n  - { name: s, format: %s, paths: ["%s"] }\n' "$1" "$2" "$3"
 }
@@ -58,6 +62,7 @@ yaml cdr asterisk-cdr "$cdr" > "$dir/cdr.yaml"
 yaml cdr-plain asterisk-cdr "$dir/cdr/Master.csv" > "$dir/cdr-plain.yaml"
 yaml fz freeze-jsonl "$fz" > "$dir/fz.yaml"
 yaml cdr8 asterisk-cdr "$dir/cdr8/telephony/Master.csv-*" > "$dir/cdr8.yaml"
+yaml cc asterisk-cdr "$cc" > "$dir/cc.yaml"
 
 # Each tool: a label, a workload (its decoded bytes and truth) and a command that prints
 # "YYYY-MM-DD count" per day (or nothing, for the decompressors).
@@ -77,6 +82,9 @@ command -v mawk >/dev/null && add "zcat | mawk" cdr \
   "zcat $cdr | mawk -F'\",\"' '\$3 == \"1441\" { n[substr(\$10, 1, 10)]++ } END { for (d in n) print d, n[d] }' | sort"
 python3 -c "import polars" 2>/dev/null && add "polars" cdr "python3 $peers/polars_cdr.py $cdr"
 python3 -c "import duckdb" 2>/dev/null && add "DuckDB" cdr "python3 $peers/duckdb_cdr.py $cdr"
+add "aocpipe ISA-L, call centre" cc "$(aoc "$isal" "$dir/cc.yaml")" "$(days calls)"
+add "aocpipe zlib, call centre" cc "$(aoc "$bin" "$dir/cc.yaml")" "$(days calls)"
+python3 -c "import polars" 2>/dev/null && add "polars n_unique, c.c." cc "python3 $peers/polars_calls.py $cc"
 add "aocpipe ISA-L, JSONL" fz "$(aoc "$isal" "$dir/fz.yaml")" "$(days accounts_frozen)"
 add "aocpipe zlib, JSONL" fz "$(aoc "$bin" "$dir/fz.yaml")" "$(days accounts_frozen)"
 python3 -c "import duckdb" 2>/dev/null && add "DuckDB read_json" fz "python3 $peers/duckdb_freeze.py $fz"
@@ -92,6 +100,7 @@ add "8 files, one core" cdr8 "taskset -c 0 $(aoc "$isal" "$dir/cdr8.yaml")" "$(d
 python3 "$peers/days.py" "$dir/cdr/truth.json" calls > "$dir/truth-cdr.txt"
 python3 "$peers/days.py" "$dir/fz/truth.json" accounts_frozen > "$dir/truth-fz.txt"
 python3 "$peers/days.py" "$dir/cdr8/truth.json" calls > "$dir/truth-cdr8.txt"
+python3 "$peers/days.py" "$dir/cc/truth.json" calls > "$dir/truth-cc.txt"
 
 declare -A times
 for ((r = 1; r <= rounds; r++)); do
@@ -114,18 +123,22 @@ done
 
 declare -A med
 echo
-echo "CDR archive: $cdr_bytes bytes decoded; freeze JSONL: $fz_bytes; 8 files: $cdr8_bytes."
+echo "CDR archive: $cdr_bytes bytes decoded; call centre: $cc_bytes; freeze JSONL: $fz_bytes; 8 files: $cdr8_bytes."
 echo "Median of $rounds interleaved rounds. Per-day counts of every counting tool = truth."
 printf '%-22s %9s %10s %10s\n' tool "median s" "MB/s" "peak RSS"
 for t in "${labels[@]}"; do
   m=$(printf '%s' "${times[$t]}" | awk 'NF' | sort -n | awk '{a[NR]=$1; k[NR]=$2} END {print a[int((NR+1)/2)], k[int((NR+1)/2)]}')
   s=${m% *}; kb=${m#* }
-  case ${work[$t]} in cdr) b=$cdr_bytes ;; fz) b=$fz_bytes ;; cdr8) b=$cdr8_bytes ;; esac
+  case ${work[$t]} in cdr) b=$cdr_bytes ;; cc) b=$cc_bytes ;; fz) b=$fz_bytes ;; cdr8) b=$cdr8_bytes ;; esac
   med[$t]=$s
   printf '%-22s %9.2f %10.0f %7.0f MB\n' "$t" "$s" "$(echo "$b / $s / 1000000" | bc -l)" "$(echo "$kb / 1024" | bc -l)"
 done
 ratio() {  # LABEL A B: how many times faster A is than B
   [ -n "${med[$2]:-}" ] && [ -n "${med[$3]:-}" ] && printf '%-46s %5.2fx\n' "$1" "$(echo "${med[$3]} / ${med[$2]}" | bc -l)"
+  return 0
+}
+throughput() {  # LABEL A A-BYTES B B-BYTES: A's MB/s over B's
+  [ -n "${med[$2]:-}" ] && [ -n "${med[$4]:-}" ] && printf '%-46s %5.2fx\n' "$1" "$(echo "($3 / ${med[$2]}) / ($5 / ${med[$4]})" | bc -l)"
   return 0
 }
 echo
@@ -134,6 +147,9 @@ ratio "ISA-L build vs polars (want >= 2)" "aocpipe, ISA-L build" "polars"
 ratio "ISA-L build vs igzip -dc (want >= 0.6)" "aocpipe, ISA-L build" "igzip -dc"
 ratio "8 files, both cores vs one (want >= 1.7)" "8 files, both cores" "8 files, one core"
 ratio "ISA-L JSONL vs DuckDB read_json (want >= 3)" "aocpipe ISA-L, JSONL" "DuckDB read_json"
+ratio "ISA-L call centre vs polars n_unique" "aocpipe ISA-L, call centre" "polars n_unique, c.c."
+throughput "ISA-L MB/s, call centre vs one line a call (want >= 0.9)" "aocpipe ISA-L, call centre" "$cc_bytes" "aocpipe, ISA-L build" "$cdr_bytes"
+throughput "zlib MB/s, call centre vs one line a call (want >= 0.9)" "aocpipe zlib, call centre" "$cc_bytes" "aocpipe, zlib build" "$cdr_bytes"
 if [ -n "${BEFORE:-}" ]; then
   echo
   ratio "zlib build vs before" "aocpipe, zlib build" "before: zlib build"

@@ -47,8 +47,8 @@ struct CallSegment: Sendable {
     private(set) var firstStart: Int?
     /// The latest start counted (ms).
     private(set) var watermark = Int.min
-    /// The watermark when open calls were last closed.
-    private var closedAt = Int.min
+    /// The watermark when the open calls were last swept for closed ones.
+    private var sweptAt = Int.min
     /// Lines (and, when segments were appended, calls) dropped as late.
     var late = 0
 
@@ -79,8 +79,7 @@ struct CallSegment: Sendable {
         var slot = open.find(key)
         if slot >= 0 && CallTable.millis(open.value(at: slot)) < watermark - lateness {
             // The same key on a call closed since: that one stays as it was, this is a new call.
-            let v = open.remove(key)!
-            if let first = firstStart, CallTable.millis(v) <= first + 2 * lateness { head.set(key, v) }
+            closeCall(key)
             slot = open.find(key)
         }
         if slot >= 0 {
@@ -98,29 +97,33 @@ struct CallSegment: Sendable {
             open.insert(key, CallTable.pack(millis: millis, answered: answered), emptySlot: -slot - 1)
             counts.countCall(at: millis, calls: 1, answered: answered ? 1 : 0)
         }
-        if advanced { closeIfDue() }
+        if advanced { closeOld() }
     }
 
-    /// Closes the open calls the watermark has moved `lateness` past, every quarter of
-    /// `lateness` of progress (so a call stays open at most 1.25 x `lateness`, and each call
-    /// is looked at about five times in all).
-    private mutating func closeIfDue() {
-        guard closedAt == Int.min || watermark - closedAt >= max(lateness / 4, 1) else { return }
-        closedAt = watermark
+    /// Forgets the calls the watermark has moved `lateness` past, every eighth of `lateness`
+    /// of progress: one pass over the table in slot order (a call is logically closed the
+    /// moment it is that old, `observe` says so; this only gives its memory back).
+    @inline(__always)
+    private mutating func closeOld() {
+        guard sweptAt == Int.min || watermark - sweptAt >= max(lateness / 8, 1) else { return }
+        sweptAt = watermark
         close(before: watermark - lateness)
     }
 
+    /// Forgets an open call's key, keeping it in `head` if the call is near the start.
+    private mutating func closeCall(_ key: UInt64) {
+        guard let v = open.remove(key) else { return }
+        if let first = firstStart, CallTable.millis(v) <= first + 2 * lateness { head.set(key, v) }
+    }
+
+    /// Closes every open call whose earliest start is before `cutoff`.
     private mutating func close(before cutoff: Int) {
         guard let first = firstStart else { return }
         let headEnd = first + 2 * lateness
-        var closedHead: [(UInt64, Int)] = []
-        open.filter { key, v in
-            let earliest = CallTable.millis(v)
-            if earliest >= cutoff { return true }
-            if earliest <= headEnd { closedHead.append((key, v)) }
-            return false
-        }
-        for (k, v) in closedHead { head.set(k, v) }
+        var nearStart: [(UInt64, Int)] = []
+        open.removeAll(where: { _, v in CallTable.millis(v) < cutoff },
+                       removed: { k, v in if CallTable.millis(v) <= headEnd { nearStart.append((k, v)) } })
+        for (k, v) in nearStart { head.set(k, v) }
     }
 
     /// Appends `later`, the segment of the lines that follow this one's in the stream. Its
@@ -166,11 +169,8 @@ struct CallSegment: Sendable {
             if let s = settle(k, v), CallTable.millis(s) <= headEnd { head.set(k, s) }
         }
         laterOpen.forEach { k, v in open.set(k, v) }
-        if later.watermark > watermark {
-            watermark = later.watermark
-            closedAt = watermark
-            close(before: watermark - lateness)
-        }
+        watermark = max(watermark, later.watermark)
+        close(before: watermark - lateness)
     }
 
     /// Segments of one source read apart (batch: a file each, in any order) as one stream:
@@ -194,7 +194,6 @@ extension CallSegment {
         w.bool(firstStart != nil)
         w.int(firstStart ?? 0)
         w.int(watermark)
-        w.int(closedAt)
         w.int(late)
         for table in [open, head] {
             let entries = table.sortedEntries
@@ -209,7 +208,6 @@ extension CallSegment {
         let first = try r.int()
         s.firstStart = hasFirst ? first : nil
         s.watermark = try r.int()
-        s.closedAt = try r.int()
         s.late = try r.int()
         for which in 0..<2 {
             var table = CallTable()

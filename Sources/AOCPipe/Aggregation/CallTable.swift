@@ -2,16 +2,20 @@
 /// call's `CallKeyHash` (never 0, so 0 marks an empty slot) to its state, packed in one word:
 /// earliest start in milliseconds << 1 | answered. 16 bytes a slot; no per-entry allocation.
 struct CallTable: Sendable {
-    private(set) var keys: [UInt64]
-    private(set) var values: [Int]
+    /// A key and its value side by side: a lookup reads one cache line.
+    struct Slot: Sendable {
+        var key: UInt64
+        var value: Int
+    }
+
+    private(set) var slots: [Slot]
     private(set) var count = 0
     private var mask: Int
 
     init(capacity: Int = 16) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        keys = Array(repeating: 0, count: size)
-        values = Array(repeating: 0, count: size)
+        slots = Array(repeating: Slot(key: 0, value: 0), count: size)
         mask = size - 1
     }
 
@@ -27,39 +31,39 @@ struct CallTable: Sendable {
     /// The slot holding `key`, or the empty slot where it would go (negative: `-slot - 1`).
     @inline(__always)
     func find(_ key: UInt64) -> Int {
-        var i = Int(truncatingIfNeeded: key) & mask
-        while true {
-            let k = keys[i]
-            if k == key { return i }
-            if k == 0 { return -i - 1 }
-            i = (i + 1) & mask
+        slots.withUnsafeBufferPointer { s in
+            var i = Int(truncatingIfNeeded: key) & mask
+            while true {
+                let k = s[i].key
+                if k == key { return i }
+                if k == 0 { return -i - 1 }
+                i = (i + 1) & mask
+            }
         }
     }
 
     subscript(key: UInt64) -> Int? {
         let i = find(key)
-        return i >= 0 ? values[i] : nil
+        return i >= 0 ? slots[i].value : nil
     }
 
     /// The value at an occupied slot found by `find`.
     @inline(__always)
-    func value(at slot: Int) -> Int { values[slot] }
+    func value(at slot: Int) -> Int { slots[slot].value }
 
     @inline(__always)
-    mutating func setValue(_ v: Int, at slot: Int) { values[slot] = v }
+    mutating func setValue(_ v: Int, at slot: Int) { slots[slot].value = v }
 
     /// Inserts a key not in the table, at the empty slot `find` returned (or anywhere: -1).
     @inline(__always)
     mutating func insert(_ key: UInt64, _ value: Int, emptySlot: Int = -1) {
-        if (count + 1) * 2 > keys.count {
+        if (count + 1) * 2 > slots.count {
             grow()
-            let i = find(key)
-            keys[-i - 1] = key
-            values[-i - 1] = value
+            let i = -find(key) - 1
+            slots[i] = Slot(key: key, value: value)
         } else {
             let i = emptySlot >= 0 ? emptySlot : -find(key) - 1
-            keys[i] = key
-            values[i] = value
+            slots[i] = Slot(key: key, value: value)
         }
         count += 1
     }
@@ -67,37 +71,71 @@ struct CallTable: Sendable {
     /// Sets `key`'s value, inserting it if new.
     mutating func set(_ key: UInt64, _ value: Int) {
         let i = find(key)
-        if i >= 0 { values[i] = value } else { insert(key, value, emptySlot: -i - 1) }
+        if i >= 0 { slots[i].value = value } else { insert(key, value, emptySlot: -i - 1) }
     }
 
     /// Removes `key` if present (backward-shift deletion: no tombstones), returning its value.
     @discardableResult
     mutating func remove(_ key: UInt64) -> Int? {
-        var i = find(key)
-        guard i >= 0 else { return nil }
-        let removed = values[i]
-        var j = i
-        while true {
-            j = (j + 1) & mask
-            let k = keys[j]
-            if k == 0 { break }
-            // An entry moves back into the hole unless its home slot lies cyclically in (i, j].
-            let home = Int(truncatingIfNeeded: k) & mask
-            let staysPut = i <= j ? (i < home && home <= j) : (i < home || home <= j)
-            if staysPut { continue }
-            keys[i] = k
-            values[i] = values[j]
-            i = j
+        let found = find(key)
+        guard found >= 0 else { return nil }
+        let mask = self.mask
+        let removed = slots.withUnsafeMutableBufferPointer { s -> Int in
+            var i = found
+            let removed = s[i].value
+            var j = i
+            while true {
+                j = (j + 1) & mask
+                let k = s[j].key
+                if k == 0 { break }
+                // An entry moves back into the hole unless its home slot lies cyclically in (i, j].
+                let home = Int(truncatingIfNeeded: k) & mask
+                let staysPut = i <= j ? (i < home && home <= j) : (i < home || home <= j)
+                if staysPut { continue }
+                s[i] = s[j]
+                i = j
+            }
+            s[i] = Slot(key: 0, value: 0)
+            return removed
         }
-        keys[i] = 0
-        values[i] = 0
         count -= 1
         return removed
     }
 
+    /// Removes, in place, every entry `remove` says yes to, handing each to `removed` first.
+    /// One pass over the slots, read in order (no allocation, few cache misses): after a
+    /// removal the slot is looked at again, as backward shifting may have filled it.
+    mutating func removeAll(where remove: (UInt64, Int) -> Bool, removed: (UInt64, Int) -> Void) {
+        guard count > 0 else { return }
+        let mask = self.mask
+        var gone = 0
+        slots.withUnsafeMutableBufferPointer { s in
+            var i = 0
+            while i < s.count {
+                let k = s[i].key
+                guard k != 0, remove(k, s[i].value) else { i += 1; continue }
+                removed(k, s[i].value)
+                gone += 1
+                var hole = i, j = i
+                while true {
+                    j = (j + 1) & mask
+                    let kj = s[j].key
+                    if kj == 0 { break }
+                    let home = Int(truncatingIfNeeded: kj) & mask
+                    let staysPut = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j)
+                    if staysPut { continue }
+                    s[hole] = s[j]
+                    hole = j
+                }
+                s[hole] = Slot(key: 0, value: 0)
+            }
+        }
+        count -= gone
+    }
+
     /// Every entry, in slot order.
     func forEach(_ body: (UInt64, Int) -> Void) {
-        for i in keys.indices where keys[i] != 0 { body(keys[i], values[i]) }
+        for slot in slots where slot.key != 0 { body(slot.key, slot.value) }
     }
 
     /// Entries sorted by key (the checkpoint's order: the same state, the same bytes).
@@ -108,15 +146,8 @@ struct CallTable: Sendable {
         return out.sorted { $0.key < $1.key }
     }
 
-    /// Keeps the entries `keep` says yes to, in a table sized for them.
-    mutating func filter(_ keep: (UInt64, Int) -> Bool) {
-        var kept = CallTable(capacity: count)
-        forEach { k, v in if keep(k, v) { kept.insert(k, v) } }
-        self = kept
-    }
-
     private mutating func grow() {
-        var bigger = CallTable(capacity: keys.count)
+        var bigger = CallTable(capacity: slots.count)
         forEach { bigger.insert($0, $1) }
         self = bigger
     }

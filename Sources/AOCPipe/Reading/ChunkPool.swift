@@ -10,13 +10,18 @@ struct ParseResult<P: LineParser>: Sendable {
 /// The calls of a file read in parallel: each buffer's call lines, made calls of in the
 /// buffers' order by one `CallSegment`, so the file's calls are exactly those of one reader
 /// going through it, whatever the buffer size and thread count. The calls are counted into
-/// `counts`, added to the parsers' counts at the end. Whichever thread hands in the next
-/// buffer in order makes calls of it and of those waiting after it (at most the pool's
-/// slots); about a tenth of the parsing's work, on one thread at a time.
-final class CallSequencer: @unchecked Sendable {  // state under `lock`
+/// `counts`, added to the parsers' counts at the end.
+///
+/// A thread that hands in a buffer makes calls of every buffer ready in order, unless another
+/// thread is already doing so: then it goes back to parsing, and that thread takes this
+/// buffer too. So no parser waits for another's calls.
+final class CallSequencer: @unchecked Sendable {
+    /// Guards `waiting` and `next`.
     private let lock = NSLock()
     private var waiting: [Int: [CallObservation]] = [:]
     private var next = 0
+    /// Held by the thread making calls; guards `calls` and `counts`.
+    private let replaying = NSLock()
     private var calls: CallSegment
     private var counts: PartialAggregate
 
@@ -27,18 +32,27 @@ final class CallSequencer: @unchecked Sendable {  // state under `lock`
 
     /// Buffer `sequence`'s call lines (buffers are numbered from 0 in stream order).
     func add(_ lines: [CallObservation], sequence: Int) {
-        lock.withLock {
-            waiting[sequence] = lines
-            while let ready = waiting.removeValue(forKey: next) {
-                calls.observe(ready, into: &counts)
-                next += 1
-            }
+        lock.withLock { waiting[sequence] = lines }
+        while replaying.try() {
+            while let ready = takeNext() { calls.observe(ready, into: &counts) }
+            replaying.unlock()
+            // A buffer handed in after the last look, while this thread still held the lock,
+            // found it taken: look again, so that it is not left waiting.
+            guard lock.withLock({ waiting[next] != nil }) else { return }
         }
     }
 
-    /// The file's calls and their counts, once every buffer was added.
+    private func takeNext() -> [CallObservation]? {
+        lock.withLock {
+            guard let ready = waiting.removeValue(forKey: next) else { return nil }
+            next += 1
+            return ready
+        }
+    }
+
+    /// The file's calls and their counts, once every buffer was added (and `add` returned).
     func result() -> (calls: CallSegment, counts: PartialAggregate) {
-        lock.withLock { (calls, counts) }
+        replaying.withLock { (calls, counts) }
     }
 }
 
