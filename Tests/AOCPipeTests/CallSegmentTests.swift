@@ -22,11 +22,12 @@ import Testing
                 #expect(table[key] == reference[key])
             default:
                 if step % 97 == 0 {
-                    let cut = rng.below(1_000_000)
-                    var removed: [UInt64: Int] = [:]
-                    table.removeAll(where: { $1 < cut }, removed: { removed[$0] = $1 })
-                    #expect(removed == reference.filter { $0.value < cut })
-                    reference = reference.filter { $0.value >= cut }
+                    // Values as calls hold them: start << 1 | answered.
+                    let cut = rng.below(500_000), keep = rng.below(500_000)
+                    var kept: [UInt64: Int] = [:]
+                    for slot in table.removeCalls(startedBefore: cut, returning: keep) { kept[slot.key] = slot.value }
+                    #expect(kept == reference.filter { $0.value >> 1 < cut && $0.value >> 1 <= keep })
+                    reference = reference.filter { $0.value >> 1 >= cut }
                 }
             }
             #expect(table.count == reference.count)

@@ -102,19 +102,22 @@ struct CallTable: Sendable {
         return removed
     }
 
-    /// Removes, in place, every entry `remove` says yes to, handing each to `removed` first.
-    /// One pass over the slots, read in order (no allocation, few cache misses): after a
-    /// removal the slot is looked at again, as backward shifting may have filled it.
-    mutating func removeAll(where remove: (UInt64, Int) -> Bool, removed: (UInt64, Int) -> Void) {
-        guard count > 0 else { return }
+    /// Removes, in place, every call whose earliest start is before `cutoff` (ms), and returns
+    /// those that started at or before `keepUntil` (for a segment's head). One pass over the
+    /// slots in order, no allocation but for what is returned: after a removal the slot is
+    /// looked at again, as backward shifting may have filled it.
+    mutating func removeCalls(startedBefore cutoff: Int, returning keepUntil: Int) -> [Slot] {
+        guard count > 0 else { return [] }
         let mask = self.mask
         var gone = 0
+        var kept: [Slot] = []
         slots.withUnsafeMutableBufferPointer { s in
             var i = 0
-            while i < s.count {
-                let k = s[i].key
-                guard k != 0, remove(k, s[i].value) else { i += 1; continue }
-                removed(k, s[i].value)
+            let n = s.count
+            while i < n {
+                let slot = s[i]
+                if slot.key == 0 || slot.value >> 1 >= cutoff { i += 1; continue }
+                if slot.value >> 1 <= keepUntil { kept.append(slot) }
                 gone += 1
                 var hole = i, j = i
                 while true {
@@ -131,6 +134,7 @@ struct CallTable: Sendable {
             }
         }
         count -= gone
+        return kept
     }
 
     /// Every entry, in slot order.
