@@ -51,14 +51,24 @@ public struct AsteriskCDRParser: LineParser {
     }
 
     public mutating func parse(_ line: UnsafeRawBufferPointer) -> ParseOutcome {
+        // Each field's bounds go to a small stack buffer by column (one store each, whatever
+        // the column), read by index once the line is split.
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * Self.maxColumns) { bounds in
+            parse(line, bounds: bounds.baseAddress!)
+        }
+    }
+
+    static let maxColumns = 21
+
+    @inline(__always)
+    private mutating func parse(_ line: UnsafeRawBufferPointer, bounds: UnsafeMutablePointer<Int32>) -> ParseOutcome {
         guard let base = line.baseAddress, line.count > 0 else { return .malformed(.columnCount) }
         let n = line.count
         var column = 0
         var i = 0
-        var dst = Field(), context = Field(), channel = Field(), dstChannel = Field(), start = Field(),
-            disposition = Field(), uniqueid = Field(), linkedid = Field()
+        var escaped: UInt32 = 0  // bit c: field c holds doubled quotes
         while true {
-            var field = Field()
+            var fieldStart: Int, fieldEnd: Int
             if i < n && line[i] == Self.quote {
                 // Quoted: the field ends at a quote not followed by another quote.
                 var j = i + 1
@@ -67,60 +77,59 @@ public struct AsteriskCDRParser: LineParser {
                         return .malformed(.badQuoting)
                     }
                     if k + 1 < n && line[k + 1] == Self.quote {
-                        field.escaped = true
+                        escaped |= 1 << UInt32(min(column, 31))
                         j = k + 2
                         continue
                     }
-                    field.start = i + 1
-                    field.end = k
+                    fieldStart = i + 1
+                    fieldEnd = k
                     i = k + 1
                     break
                 }
                 if i < n && line[i] != Self.comma { return .malformed(.badQuoting) }
             } else {
                 let end = Self.find(Self.comma, base, from: i, to: n) ?? n
-                field.start = i
-                field.end = end
+                fieldStart = i
+                fieldEnd = end
                 i = end
             }
-            switch column {
-            case Self.dstColumn: dst = field
-            case Self.contextColumn: context = field
-            case Self.channelColumn: channel = field
-            case Self.dstChannelColumn: dstChannel = field
-            case Self.startColumn: start = field
-            case Self.dispositionColumn: disposition = field
-            case Self.uniqueidColumn: uniqueid = field
-            case Self.linkedidColumn: linkedid = field
-            default: break
+            if column < Self.maxColumns {
+                bounds[2 * column] = Int32(truncatingIfNeeded: fieldStart)
+                bounds[2 * column + 1] = Int32(truncatingIfNeeded: fieldEnd)
             }
             column += 1
             if i >= n { break }
             i += 1  // the comma
             if i == n {  // a trailing comma opens one last, empty field
+                if column < Self.maxColumns { bounds[2 * column] = Int32(n); bounds[2 * column + 1] = Int32(n) }
                 column += 1
                 break
             }
         }
         guard column == 16 || column == 18 || column == 21 else { return .malformed(.columnCount) }
-        guard Self.matches(line, dst, any: hotline) else { return .skipped }
-        if !contexts.isEmpty && !Self.matches(line, context, any: contexts) { return .skipped }
-        if !trunks.isEmpty && !Self.matches(line, channel, anyPrefix: trunks) { return .skipped }
+        @inline(__always) func field(_ c: Int) -> Field {
+            Field(start: Int(bounds[2 * c]), end: Int(bounds[2 * c + 1]), escaped: escaped >> UInt32(c) & 1 != 0)
+        }
+        guard Self.matches(line, field(Self.dstColumn), any: hotline) else { return .skipped }
+        if !contexts.isEmpty && !Self.matches(line, field(Self.contextColumn), any: contexts) { return .skipped }
+        if !trunks.isEmpty && !Self.matches(line, field(Self.channelColumn), anyPrefix: trunks) { return .skipped }
+        let start = field(Self.startColumn)
         guard start.end - start.start == 19,
               let wall = Timestamp.parseCDR(UnsafeRawBufferPointer(rebasing: line[start.start..<start.end]), days: &days)
         else { return .malformed(.badTimestamp) }
         let utc = zone.utc(local: wall)
-        var answered = Self.equals(line, disposition, "ANSWERED")
+        var answered = Self.equals(line, field(Self.dispositionColumn), "ANSWERED")
         if answered && bridged {
+            let dstChannel = field(Self.dstChannelColumn)
             answered = !dstChannel.isEmpty && !(!notAgents.isEmpty && Self.matches(line, dstChannel, anyPrefix: notAgents))
         }
         // The call's key: linkedid where the layout has it (and it is asked for), else uniqueid;
         // none (0) when the layout has neither or the field is empty: the line is a call of its own.
         var keyField = Field()
-        if key == .linkedid && column == 21 && !linkedid.isEmpty {
-            keyField = linkedid
+        if key == .linkedid && column == 21 && !field(Self.linkedidColumn).isEmpty {
+            keyField = field(Self.linkedidColumn)
         } else if key != .line && column >= 18 {
-            keyField = uniqueid
+            keyField = field(Self.uniqueidColumn)
         }
         let callKey = keyField.isEmpty ? 0 : CallKeyHash.of(UnsafeRawBufferPointer(rebasing: line[keyField.start..<keyField.end]))
         return .event(Event(kind: .call, millis: utc * 1000, answered: answered, callKey: callKey))
