@@ -134,7 +134,7 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("Batch a freeze JSONL file, end to end, 2 threads (\(data.freeze.count / 1_000_000) MB)") { benchmark in
         let processor = FileProcessor(maxLineBytes: 65_536, threads: 2)
-        let source = PipelineConfig.Source(name: "freeze", format: .freezeJSONL, paths: [], zone: bangkok, hotline: "1441")
+        let source = PipelineConfig.Source(name: "freeze", format: .freezeJSONL, paths: [], zone: bangkok)
         let result = try processor.process(path: data.freezePlain, source: source, reportZone: bangkok)
         blackHole(result.stats.records)
     }
