@@ -83,7 +83,10 @@ import Testing
     @Test func validateShowsWhatLinesBecomeWithoutTheirContent() throws {
         let r = try Self.run(["validate", "Pipelines/aoc1441.yaml"])
         #expect(r.status == 0)
-        #expect(r.stdout.contains("hotline call at 2023-11-1"))
+        #expect(r.stdout.contains("hotline line of call #"))
+        #expect(r.stdout.contains(", starting 2023-11-1"))
+        // A call's id is shown only as its hash's first digits, never as the id.
+        #expect(r.stdout.range(of: #"[0-9]{10}\.[0-9]+"#, options: .regularExpression) == nil)
         #expect(r.stdout.contains("case reported at 2023-11-14"))
         #expect(!r.stdout.contains("Caller"))
     }

@@ -74,7 +74,10 @@ public struct PipelinePreview {
             let second = CivilTime.floorDiv(e.millis, 1000)
             let at = Text.localTimestamp(second, offset: config.zone.offset(utc: second))
             switch e.kind {
-            case .call: return "hotline call at \(at), \(e.answered ? "answered" : "not answered")"
+            case .call:
+                // The key's hash, shortened: which lines make one call, without the id.
+                let call = e.callKey == 0 ? "a call of its own (no call key)" : "call #" + String(String(e.callKey, radix: 16).prefix(6))
+                return "hotline line of \(call), starting \(at), \(e.answered ? "answered by an agent" : "not answered by an agent")"
             case .reported: return "case reported at \(at)"
             case .freezeRequested: return "freeze requested at \(at)"
             case .frozen: return "account frozen at \(at)"

@@ -56,7 +56,8 @@ public struct CallRules: Sendable, Equatable {
         var s = "hotline \(hotline.joined(separator: ", "))"
         if !contexts.isEmpty { s += " in \(contexts.joined(separator: ", "))" }
         if !trunks.isEmpty { s += " from \(trunks.joined(separator: ", "))" }
-        s += ", one call per \(key.rawValue), answered when \(answered == .bridged ? "an agent was bridged" : "ANSWERED")"
+        let per = key == .linkedid ? "linkedid (else uniqueid)" : key == .uniqueid ? "uniqueid" : "line"
+        s += ", one call per \(per), answered when \(answered == .bridged ? "an agent was bridged" : "a line is ANSWERED")"
         if !notAgents.isEmpty { s += " (not agents: \(notAgents.joined(separator: ", ")))" }
         return s
     }
