@@ -220,6 +220,18 @@ struct CallSegment: Sendable {
         return stream
     }
 
+    /// The same calls in as little memory as they need, for keeping while other files are
+    /// read (batch): tables sized to their entries, the queue of opened calls given back
+    /// (rebuilt when the segment is joined).
+    func compacted() -> CallSegment {
+        var c = self
+        c.open = CallTable(copying: open)
+        c.head = CallTable(copying: head)
+        c.opened = []
+        c.openedFront = 0
+        return c
+    }
+
     /// Forgets the closed calls kept for an earlier segment (follow's state is the earliest).
     mutating func forgetHead() { if !head.isEmpty { head = CallTable() } }
 }

@@ -21,6 +21,12 @@ struct CallTable: Sendable {
 
     var isEmpty: Bool { count == 0 }
 
+    /// A copy of `other` in a table sized for its entries.
+    init(copying other: CallTable) {
+        self.init(capacity: other.count)
+        other.forEach { insert($0, $1) }
+    }
+
     @inline(__always)
     static func pack(millis: Int, answered: Bool) -> Int { millis << 1 | (answered ? 1 : 0) }
     @inline(__always)

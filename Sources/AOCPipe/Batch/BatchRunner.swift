@@ -113,7 +113,7 @@ public struct BatchRunner: Sendable {
                                                        reportZone: zone, progress: counter)
                     try committed.withLock { (state: inout Committed) throws in
                         state.checkpoint.aggregate.merge(result.aggregate.take())
-                        if !result.calls.isEmpty { state.checkpoint.calls[item.source].append(result.calls) }
+                        if !result.calls.isEmpty { state.checkpoint.calls[item.source].append(result.calls.compacted()) }
                         if result.stats.keylessCallLines > 0 && sources[item.source].calls.key != .line {
                             state.warnings.append("\(item.path): \(CallRules.keylessWarning)")
                         }
