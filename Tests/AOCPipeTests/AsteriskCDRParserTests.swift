@@ -136,6 +136,18 @@ import Testing
         #expect(key(.uniqueid, Self.example.replacingOccurrences(of: "1698801302.4711", with: "")) == 0)
     }
 
+    @Test mutating func aFileStartsAtItsFirstWellFormedLineCountedOrNot() {
+        // A file's place in its source's stream (follow reads a source's files in that order).
+        let other = Self.example.replacingOccurrences(of: #","1441","aoc"#, with: #","2001","aoc"#)
+        #expect(parse(&parser, other) == .skipped)
+        var any = parser.anyRecord
+        guard case .event(let e) = parse(&any, other) else { Issue.record("not an event"); return }
+        #expect(e.millis == Self.startUTC * 1000)
+        #expect(firstRecordMillis(in: Array(("bad line\n" + other + "\n" + Self.example).utf8), parser: parser) == Self.startUTC * 1000)
+        // Only whole lines: a line cut where the prefix ends does not count.
+        #expect(firstRecordMillis(in: Array(other.utf8), parser: parser) == nil)
+    }
+
     @Test func keyHashIsStableAndSpreads() {
         // Pinned: checkpoints hold these hashes, so they must not change between versions.
         #expect(Self.key("1698801302.4711") == 16_398_174_523_319_625_377)

@@ -1,22 +1,3 @@
-/// Hotline calls of one stretch of one source's lines (docs/FORMATS.md, "Calls"): a call is a
-/// distinct key among the source's hotline lines, counted in the hour of its earliest `start`,
-/// answered if any of its lines answers it.
-///
-/// Lines of one call arrive up to `lateness` apart (a caller's lines when the caller hangs up,
-/// a Local leg when it ends), so a call stays *open* (its key kept, its hour still movable)
-/// while its earliest start is within `lateness` of the segment's watermark (the latest start
-/// seen), then it is *closed*: its key is forgotten and its count stays where it is. A line
-/// older than the watermark by more than `lateness` is late: counted in `late`, never as a call.
-/// Memory grows with the calls inside that horizon, not with the input.
-///
-/// Counts go into the aggregate handed in, as they change (a new call, a call moved to an
-/// earlier hour, a call turned answered), so a report at any moment sees every open call.
-///
-/// A segment can be read on its own (a file, a buffer of a file, a follower's poll) and then
-/// appended to the one before it in the stream (`append`): the later one's calls that are the
-/// earlier one's open calls are merged, the double count taken back. For that, a segment keeps
-/// the keys of the calls near its start even once closed (`head`: earliest start within twice
-/// `lateness` of its first line), the only ones an earlier segment's open calls can share.
 /// One hotline line with a call key, as `CallSegment.observe` takes it: 16 bytes.
 struct CallObservation: Sendable, Equatable {
     var key: UInt64
@@ -37,6 +18,25 @@ struct CallObservation: Sendable, Equatable {
     var answered: Bool { CallTable.answered(packed) }
 }
 
+/// Hotline calls of one stretch of one source's lines (docs/FORMATS.md, "Calls"): a call is a
+/// distinct key among the source's hotline lines, counted in the hour of its earliest `start`,
+/// answered if any of its lines answers it.
+///
+/// Lines of one call arrive up to `lateness` apart (a caller's lines when the caller hangs up,
+/// a Local leg when it ends), so a call stays *open* (its key kept, its hour still movable)
+/// while its earliest start is within `lateness` of the segment's watermark (the latest start
+/// seen), then it is *closed*: its key is forgotten and its count stays where it is. A line
+/// older than the watermark by more than `lateness` is late: counted in `late`, never as a call.
+/// Memory grows with the calls inside that horizon, not with the input.
+///
+/// Counts go into the aggregate handed in, as they change (a new call, a call moved to an
+/// earlier hour, a call turned answered), so a report at any moment sees every open call.
+///
+/// A segment can be read on its own (a file, a buffer of a file, a follower's poll) and then
+/// appended to the one before it in the stream (`append`): the later one's calls that are the
+/// earlier one's open calls are merged, the double count taken back. For that, a segment keeps
+/// the keys of the calls near its start even once closed (`head`: earliest start within twice
+/// `lateness` of its first line), the only ones an earlier segment's open calls can share.
 struct CallSegment: Sendable {
     let lateness: Int
     /// Calls still open.
@@ -81,8 +81,8 @@ struct CallSegment: Sendable {
     private var touched: UInt64 = 0
 
     /// One hotline line of call `key` (never 0) starting at `millis`. A call is open while its
-    /// earliest start is at least the watermark less `lateness`, whenever the table is swept:
-    /// so the count depends on the lines and their order only.
+    /// earliest start is at least the watermark less `lateness`, however soon its key is
+    /// forgotten after: so the count depends on the lines and their order only.
     @inline(__always)
     mutating func observe(key: UInt64, millis: Int, answered: Bool, into counts: inout PartialAggregate) {
         if watermark != Int.min && millis < watermark - lateness {

@@ -25,6 +25,8 @@ public struct AsteriskCDRParser: LineParser {
     let notAgents: [[UInt8]]
     let key: CallRules.Key
     let bridged: Bool
+    /// Every well-formed line is an event (`anyRecord`), the hotline's or not.
+    private var everyLine = false
     var zone: Zone.Cursor
     /// The last date parsed: calls come in time order, most share it.
     private var days = DayCache()
@@ -37,6 +39,12 @@ public struct AsteriskCDRParser: LineParser {
         key = rules.key
         bridged = rules.answered == .bridged
         zone = Zone.Cursor(zone: sourceZone)
+    }
+
+    public var anyRecord: AsteriskCDRParser {
+        var p = self
+        p.everyLine = true
+        return p
     }
 
     public init(hotline: String, sourceZone: Zone) {
@@ -110,9 +118,11 @@ public struct AsteriskCDRParser: LineParser {
         @inline(__always) func field(_ c: Int) -> Field {
             Field(start: Int(bounds[2 * c]), end: Int(bounds[2 * c + 1]), escaped: escaped >> UInt32(c) & 1 != 0)
         }
-        guard Self.matches(line, field(Self.dstColumn), any: hotline) else { return .skipped }
-        if !contexts.isEmpty && !Self.matches(line, field(Self.contextColumn), any: contexts) { return .skipped }
-        if !trunks.isEmpty && !Self.matches(line, field(Self.channelColumn), anyPrefix: trunks) { return .skipped }
+        if !everyLine {
+            guard Self.matches(line, field(Self.dstColumn), any: hotline) else { return .skipped }
+            if !contexts.isEmpty && !Self.matches(line, field(Self.contextColumn), any: contexts) { return .skipped }
+            if !trunks.isEmpty && !Self.matches(line, field(Self.channelColumn), anyPrefix: trunks) { return .skipped }
+        }
         let start = field(Self.startColumn)
         guard start.end - start.start == 19,
               let wall = Timestamp.parseCDR(UnsafeRawBufferPointer(rebasing: line[start.start..<start.end]), days: &days)

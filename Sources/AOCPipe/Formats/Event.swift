@@ -36,4 +36,11 @@ public enum ParseOutcome: Sendable, Equatable {
 public protocol LineParser: Sendable {
     /// Parses one line (without its line terminator) in place.
     mutating func parse(_ line: UnsafeRawBufferPointer) -> ParseOutcome
+    /// A parser that gives every well-formed line as an event, counted or not (a CDR line to
+    /// any number): for the time a file starts at, which orders a source's files.
+    var anyRecord: Self { get }
+}
+
+extension LineParser {
+    public var anyRecord: Self { self }
 }

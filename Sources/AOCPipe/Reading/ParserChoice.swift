@@ -17,11 +17,11 @@ extension PipelineConfig.Source {
     }
 }
 
-/// The time (ms) of the first record among `bytes` (a file's first bytes, as its fingerprint
-/// holds them), nil if no whole line there parses to one: where the file starts in its
-/// source's stream.
+/// The time (ms) of the first well-formed line among `bytes` (a file's first bytes, as its
+/// fingerprint holds them), counted or not, nil if no whole line there is one: where the file
+/// starts in its source's stream.
 func firstRecordMillis<P: LineParser>(in bytes: [UInt8], parser: P) -> Int? {
-    var parser = parser
+    var parser = parser.anyRecord
     return bytes.withUnsafeBytes { all -> Int? in
         var start = 0
         while start < all.count {
