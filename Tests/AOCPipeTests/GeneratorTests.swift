@@ -70,7 +70,9 @@ import Testing
     @Test(arguments: [(CDRStyle.callcentre, 18), (.callcentre, 21), (.simple, 18), (.simple, 21)])
     func batchOverSyntheticDataEqualsTheGeneratorsTruth(style: CDRStyle, columns: Int) throws {
         var answered: Int?
-        for gzip in [6, nil] as [Int?] {
+        // gzip and plain for the default style; the others plain (the thread sanitizer runs
+        // this suite too, where each generation takes seconds).
+        for gzip in (style == .callcentre && columns == 18 ? [6, nil] : [nil]) as [Int?] {
             let dir = TempDir()
             defer { dir.remove() }
             let truth = try Self.synthetic(seed: 3, into: dir.path, gzip: gzip, style: style, columns: columns)
@@ -91,7 +93,7 @@ import Testing
             } else {
                 #expect(r.input.callLines == truth.calls)
             }
-            // The same calls, answered or not, whatever the layout and compression.
+            // The same calls, answered or not, whatever the compression.
             if let answered { #expect(r.totals.counters.callsAnswered == answered) }
             answered = r.totals.counters.callsAnswered
             #expect(r.totals.counters.callsAnswered > truth.calls * 8 / 10)
