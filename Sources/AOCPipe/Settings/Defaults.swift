@@ -3,7 +3,7 @@
 public enum Defaults {
     /// The report zone, and the zone of a source's zone-less times.
     public static let zoneIdentifier = "Asia/Bangkok"
-    /// Only CDR lines whose `dst` is exactly this are hotline calls.
+    /// The hotline number: CDR lines whose `dst` is exactly this are the hotline's (`CallRules.hotline`).
     public static let hotline = "1441"
     public static let slaMillis = 15 * 60_000
     public static let retentionMillis = 90 * 86_400_000
