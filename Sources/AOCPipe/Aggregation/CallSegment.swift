@@ -59,7 +59,6 @@ struct CallSegment: Sendable {
 
     var isEmpty: Bool { firstStart == nil && late == 0 }
     var openCount: Int { open.count }
-    var headCount: Int { head.count }
 
     /// Lines in stream order (what one reader going through the source reads). A few at a
     /// time: their slots are read first, all at once, so the cache misses overlap.
