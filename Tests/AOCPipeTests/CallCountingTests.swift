@@ -181,6 +181,31 @@ import Testing
         #expect(outcome.warnings.first?.hasPrefix(path) == true)
     }
 
+    @Test func batchSaysSoWhenTwoFilesOfASourceOverlap() throws {
+        // A log and its copy under another name, both matched: batch joins files at their
+        // edges, so it cannot tell the copy's calls from new ones inside; it says so.
+        let dir = TempDir()
+        defer { dir.remove() }
+        let text = Self.beforeRotation.joined(separator: "\n") + "\n"
+        _ = dir.file("Master.csv", text)
+        let copy = dir.file("Master-copy.csv", text)
+        let config = try PipelineConfig.parse(yaml: """
+            name: calls
+            sources:
+              - { name: telephony, format: asterisk-cdr, paths: ["\(dir.path)/Master*.csv"] }
+            """, file: "calls.yaml")
+        let outcome = try BatchRunner(config: config, jobs: 2, progress: .never).run()
+        let warning = try #require(outcome.warnings.first { $0.contains("may count twice") })
+        #expect(warning.hasPrefix(copy) || warning.hasPrefix(dir.path + "/Master.csv"))
+        // One file alone: no such warning.
+        let one = try PipelineConfig.parse(yaml: """
+            name: calls
+            sources:
+              - { name: telephony, format: asterisk-cdr, paths: ["\(dir.path)/Master.csv"] }
+            """, file: "calls.yaml")
+        #expect(try BatchRunner(config: one, jobs: 2, progress: .never).run().warnings.isEmpty)
+    }
+
     @Test func theOldRulesRemainAChoice() throws {
         let dir = TempDir()
         defer { dir.remove() }

@@ -141,7 +141,8 @@ import Testing
             }
             // In any order: joined by their first line's time.
             parts.shuffle(using: &rng)
-            let joined = CallSegment.joined(parts, lateness: lateness, into: &counts)
+            let (joined, overlapping) = CallSegment.joined(parts, lateness: lateness, into: &counts)
+            #expect(overlapping.isEmpty)
             let got = Self.hours(counts), want = Self.hours(wholeCounts)
             let diff = Set(got.keys).union(want.keys).filter { got[$0] != want[$0] }.sorted().map { "\($0): \(got[$0] ?? []) vs \(want[$0] ?? [])" }
             #expect(diff.isEmpty, "cut at \(cuts): \(diff)")

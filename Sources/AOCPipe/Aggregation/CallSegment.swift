@@ -209,14 +209,22 @@ struct CallSegment: Sendable {
     }
 
     /// Segments of one source read apart (batch: a file each, in any order) as one stream:
-    /// put in order of their first line's start and appended one to the other.
-    static func joined(_ segments: [CallSegment], lateness: Int, into counts: inout PartialAggregate) -> CallSegment {
+    /// put in order of their first line's start and appended one to the other. Also returns
+    /// the segments (by index) that start more than `lateness` before the ones before them
+    /// end: overlapping logs (two copies of one?), whose calls in both may count twice, as
+    /// only the edges of segments are joined.
+    static func joined(_ segments: [CallSegment], lateness: Int,
+                       into counts: inout PartialAggregate) -> (stream: CallSegment, overlapping: [Int]) {
         let ordered = segments.enumerated().sorted { a, b in
             (a.element.firstStart ?? .min, a.element.watermark, a.offset) < (b.element.firstStart ?? .min, b.element.watermark, b.offset)
         }
         var stream = CallSegment(lateness: lateness)
-        for (_, s) in ordered { stream.append(s, into: &counts) }
-        return stream
+        var overlapping: [Int] = []
+        for (k, s) in ordered {
+            if let first = s.firstStart, stream.watermark != Int.min, first < stream.watermark - lateness { overlapping.append(k) }
+            stream.append(s, into: &counts)
+        }
+        return (stream, overlapping)
     }
 
     /// The same calls in as little memory as they need, for keeping while other files are

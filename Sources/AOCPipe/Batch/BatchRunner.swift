@@ -55,6 +55,8 @@ public struct BatchRunner: Sendable {
         var errors: [Error] = []
         var resumed = 0
         var warnings: [String] = []
+        /// Per source, the file each of `checkpoint.calls` came from (for messages).
+        var callFiles: [[String]] = []
     }
 
     public func run(checkpointPath: String? = nil) throws -> Outcome {
@@ -82,8 +84,9 @@ public struct BatchRunner: Sendable {
         let bar = ProgressBar.start(mode: progress, totalBytes: items.reduce(0) { $0 + $1.size },
                                     totalFiles: items.count, bytes: counter, files: filesDone)
         let next = Atomic<Int>(0)
-        let committed = Locked(Committed(checkpoint: start,
-                                         checkpointer: Checkpointer(path: checkpointPath, everyMillis: config.checkpointEveryMillis)))
+        var initial = Committed(checkpoint: start, checkpointer: Checkpointer(path: checkpointPath, everyMillis: config.checkpointEveryMillis))
+        initial.callFiles = start.calls.map { Array(repeating: "a file counted before the resume", count: $0.count) }
+        let committed = Locked(initial)
         let workers = min(jobs, max(items.count, 1))
         var perFile = self.processor  // a copy: a run does not change the runner
         // Cores left over when there are fewer files than jobs work inside each file. Two
@@ -113,7 +116,10 @@ public struct BatchRunner: Sendable {
                                                        reportZone: zone, progress: counter)
                     try committed.withLock { (state: inout Committed) throws in
                         state.checkpoint.aggregate.merge(result.aggregate.take())
-                        if !result.calls.isEmpty { state.checkpoint.calls[item.source].append(result.calls.compacted()) }
+                        if !result.calls.isEmpty {
+                            state.checkpoint.calls[item.source].append(result.calls.compacted())
+                            state.callFiles[item.source].append(item.path)
+                        }
                         if result.stats.keylessCallLines > 0 && sources[item.source].calls.key != .line {
                             state.warnings.append("\(item.path): \(CallRules.keylessWarning)")
                         }
@@ -144,8 +150,12 @@ public struct BatchRunner: Sendable {
         state.checkpoint.aggregate = PartialAggregate(reportZone: zone)
         // Each source's files as one stream: a call whose lines are in two files is one call.
         for (k, segments) in state.checkpoint.calls.enumerated() where !segments.isEmpty {
-            let stream = CallSegment.joined(segments, lateness: config.latenessMillis, into: &aggregate)
+            let (stream, overlapping) = CallSegment.joined(segments, lateness: config.latenessMillis, into: &aggregate)
             state.checkpoint.sources[k].lateDropped += stream.late
+            for i in overlapping {
+                state.warnings.append("\(state.callFiles[k][i]): its lines start more than the lateness before the source's earlier files end "
+                    + "(a copy of another file of source \(config.sources[k].name)?): calls in both may count twice")
+            }
         }
         let report = Report(config: config, aggregate: consume aggregate, sources: state.checkpoint.sources)
         state.samples.sort { ($0.file, $0.offset) < ($1.file, $1.offset) }
