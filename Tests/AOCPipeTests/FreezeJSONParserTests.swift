@@ -24,6 +24,30 @@ import Testing
         #expect(parse(&p, line) == frozen("AOC-1", Self.t + 500))
     }
 
+    @Test func anUnknownMembersValueMustBeJSON() {
+        // RFC 8259's grammar, member values nobody reads included: a line that is not JSON is
+        // bad_json, whatever it holds (cases from public JSON test suites' must-reject lists).
+        let valid = ["1", "-0.5e+3", "0", "1E-2", "\"x\"", "true", "false", "null", "[]", "{}", " [ 1 , 2 ] ",
+                     #"[1,"a",{"b":[null,[]]}]"#, #"{"a":{"b":1},"c":[],"d":{}}"#, #"[[[[]]]]"#, "-0"]
+        let invalid = ["[1,]", "{]", "[tru]", "[012]", "[0x1]", #"{"a" b}"#, "01", "1.", ".5", "-", "+1", "[1 2]",
+                       #"{"a":1,}"#, "{,}", "[,1]", #"{"a"}"#, "{1:2}", "nul", "True", "1e", "[", #"{"a":[}"#,
+                       "[1]]", "1x", "--1", "[1,,2]", #"{"a":1 "b":2}"#, "NaN", "Infinity", "[-]", "0.e1", "[.1]",
+                       String(repeating: "[", count: 65) + String(repeating: "]", count: 65)]
+        for v in valid + invalid {
+            var p = FreezeJSONParser()
+            // The unknown member first, in the middle, and last.
+            for line in [#"{"x":"# + v + #","ts":"2023-11-01T08:27:45+07:00","event":"frozen","case":"AOC-1"}"#,
+                         #"{"ts":"2023-11-01T08:27:45+07:00","event":"frozen","x":"# + v + #","case":"AOC-1"}"#,
+                         #"{"ts":"2023-11-01T08:27:45+07:00","event":"frozen","case":"AOC-1","x":"# + v + "}"] {
+                #expect(parse(&p, line) == (valid.contains(v) ? frozen("AOC-1") : .malformed(.badJSON)), "\(line)")
+            }
+        }
+        // Sixty-four levels of nesting are JSON too.
+        var p = FreezeJSONParser()
+        let deep = String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
+        #expect(parse(&p, #"{"ts":"2023-11-01T08:27:45+07:00","event":"frozen","case":"AOC-1","x":"# + deep + "}") == frozen("AOC-1"))
+    }
+
     @Test func escapesInValuesAndKeys() {
         var p = FreezeJSONParser()
         // "\u0041OC" is "AOC"; a key may be escaped too ("c\u0061se" is "case").

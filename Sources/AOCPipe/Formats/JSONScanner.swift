@@ -177,39 +177,93 @@ struct JSONScanner {
         return (zeroQuote | zeroBackslash | control) & highs
     }
 
-    /// Skips any JSON value (string, number, literal, object, array).
+    /// Deepest nesting of arrays and objects an unknown member's value may have (a freeze
+    /// event's member nests no deeper than a few levels; deeper is taken as not JSON).
+    static let maxDepth = 64
+
+    /// Skips one JSON value (RFC 8259: string, number, `true`, `false`, `null`, array,
+    /// object), checking its grammar: a value that is not JSON (`[1,]`, `{]`, `[tru]`,
+    /// `[012]`, `{"a" b}`) fails. Iterative: the open containers are bits of one word.
     mutating func skipValue() -> Bool {
+        var objects: UInt64 = 0  // bit d: the container at depth d is an object
         var depth = 0
-        repeat {
+        /// After `{` or `,` in an object: a member name and its colon.
+        func memberName() -> Bool {
+            guard skipSpace(), p[i] == UInt8(ascii: "\""), scanString() != nil, skipSpace(),
+                  p[i] == UInt8(ascii: ":") else { return false }
+            i += 1
+            return true
+        }
+        while true {
+            // A value.
             guard skipSpace() else { return false }
-            let c = p[i]
-            switch c {
+            switch p[i] {
             case UInt8(ascii: "\""):
                 guard scanString() != nil else { return false }
             case UInt8(ascii: "{"), UInt8(ascii: "["):
-                depth += 1
+                let isObject = p[i] == UInt8(ascii: "{")
+                guard depth < Self.maxDepth else { return false }
                 i += 1
-                continue
-            case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                guard depth > 0 else { return false }
-                depth -= 1
-                i += 1
-            case UInt8(ascii: ","), UInt8(ascii: ":"):
-                guard depth > 0 else { return false }
-                i += 1
-                continue
-            default:
-                let begin = i
-                while i < p.count {
-                    let d = p[i]
-                    let isScalar = (d >= 48 && d <= 57) || (d >= 97 && d <= 122) || d == UInt8(ascii: "-")
-                        || d == UInt8(ascii: "+") || d == UInt8(ascii: ".") || d == UInt8(ascii: "E")
-                    if !isScalar { break }
-                    i += 1
+                guard skipSpace() else { return false }
+                if p[i] == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                    i += 1  // empty: a whole value
+                } else {
+                    if isObject { objects |= 1 << UInt64(depth) } else { objects &= ~(1 << UInt64(depth)) }
+                    depth += 1
+                    if isObject && !memberName() { return false }
+                    continue
                 }
-                guard i > begin else { return false }
+            case UInt8(ascii: "t"): guard literal("true") else { return false }
+            case UInt8(ascii: "f"): guard literal("false") else { return false }
+            case UInt8(ascii: "n"): guard literal("null") else { return false }
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                guard number() else { return false }
+            default:
+                return false
             }
-        } while depth > 0
+            // After a value: the next member or element, or the end of containers.
+            var next = false
+            while depth > 0 && !next {
+                guard skipSpace() else { return false }
+                let inObject = objects >> UInt64(depth - 1) & 1 == 1
+                switch p[i] {
+                case UInt8(ascii: ","):
+                    i += 1
+                    if inObject && !memberName() { return false }
+                    next = true
+                case UInt8(ascii: "}") where inObject, UInt8(ascii: "]") where !inObject:
+                    i += 1
+                    depth -= 1
+                default:
+                    return false
+                }
+            }
+            if !next { return true }
+        }
+    }
+
+    /// A JSON number: `-? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?`.
+    mutating func number() -> Bool {
+        @inline(__always) func digit() -> Bool { i < p.count && p[i] >= 48 && p[i] <= 57 }
+        if p[i] == UInt8(ascii: "-") { i += 1 }
+        guard digit() else { return false }
+        if p[i] == UInt8(ascii: "0") { i += 1 } else { while digit() { i += 1 } }
+        if i < p.count && p[i] == UInt8(ascii: ".") {
+            i += 1
+            guard digit() else { return false }
+            while digit() { i += 1 }
+        }
+        if i < p.count && (p[i] == UInt8(ascii: "e") || p[i] == UInt8(ascii: "E")) {
+            i += 1
+            if i < p.count && (p[i] == UInt8(ascii: "+") || p[i] == UInt8(ascii: "-")) { i += 1 }
+            guard digit() else { return false }
+            while digit() { i += 1 }
+        }
+        // A number ends where JSON allows: not in the middle of a word (`0x1`, `012`).
+        if i < p.count {
+            let c = p[i]
+            if (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == UInt8(ascii: ".") { return false }
+        }
         return true
     }
 
