@@ -17,6 +17,32 @@ import Testing
             """)
     }
 
+    @Test func aByteOrderMarkOpensTheFileNotItsFirstLine() throws {
+        // Both formats, plain and gzip, with every thread count: the first line counts.
+        for jobs in [1, 2] {
+            for gzip in [false, true] {
+                let dir = TempDir()
+                defer { dir.remove() }
+                let bom = [UInt8]([0xEF, 0xBB, 0xBF])
+                let freeze = bom + Array((#"{"ts":"2023-11-01T08:27:45+07:00","event":"frozen","case":"C1"}"# + "\n").utf8)
+                let cdr = bom + Array((Self.goodCDR + "\n").utf8)
+                _ = dir.file("freeze.jsonl" + (gzip ? ".gz" : ""), gzip ? gzipMember(freeze) : freeze)
+                _ = dir.file("Master.csv" + (gzip ? ".gz" : ""), gzip ? gzipMember(cdr) : cdr)
+                let r = try BatchRunner(config: Self.config(dir), jobs: jobs, progress: .never).run().report
+                #expect(r.input.malformed == 0, "jobs \(jobs), gzip \(gzip)")
+                #expect(r.totals.counters.accountsFrozen == 1)
+                #expect(r.totals.counters.calls == 1)
+            }
+        }
+        // Only at the file's start: inside a file it is a bad line.
+        let dir = TempDir()
+        defer { dir.remove() }
+        _ = dir.file("freeze.jsonl", Array(("\n").utf8) + [0xEF, 0xBB, 0xBF] + Array(#"{"ts":"2023-11-01T08:27:45+07:00","event":"frozen","case":"C1"}"#.utf8))
+        _ = dir.file("Master.csv", Self.goodCDR + "\n")
+        let r = try BatchRunner(config: Self.config(dir), jobs: 1, progress: .never).run().report
+        #expect(r.input.malformedByReason[.badJSON] == 1)
+    }
+
     @Test func everyBadLineIsCountedByReasonAndSource() throws {
         let dir = TempDir()
         defer { dir.remove() }

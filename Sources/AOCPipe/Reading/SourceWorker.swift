@@ -34,6 +34,12 @@ struct SourceWorker<Parser: LineParser>: LineSink {
 
     @inline(__always)
     mutating func line(_ bytes: UnsafeRawBufferPointer, offset: Int) {
+        var bytes = bytes
+        // A UTF-8 byte order mark (as some editors and Windows tools write) opens the file, not
+        // its first line.
+        if offset == 0 && bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF {
+            bytes = UnsafeRawBufferPointer(rebasing: bytes[3...])
+        }
         if bytes.isEmpty { return }  // a blank line is no record
         switch parser.parse(bytes) {
         case .event(let event):
