@@ -11,27 +11,13 @@ struct GeneratedCall {
     var agent: Int           // 0 when no agent took the call
     var sequence: Int        // channel sequence, for uniqueid and channel names
 
-    /// `1698801302.4711`-style call id.
-    func appendUniqueID(to line: inout [UInt8]) {
-        line.appendInt(start)
-        line.append(UInt8(ascii: "."))
-        line.appendInt(sequence)
-    }
-
     /// Every line Asterisk writes for this call, in the order written: one (`simple`), or as
     /// a call centre logs it (`CallCentre`), its shape drawn from a stream of its own (the same
     /// call, the same lines, whatever else is generated).
     func appendLines(to line: inout [UInt8], offset: Int, style: CDRStyle, columns: Int, seed: UInt64) {
         switch style {
         case .simple:
-            append(to: &line, offset: offset)
-            if columns == 21 {
-                // peeraccount, linkedid (the call's own uniqueid), sequence.
-                line.removeLast()
-                line.append(",\"\",\"")
-                appendUniqueID(to: &line)
-                line.append("\",0\n")
-            }
+            append(to: &line, offset: offset, columns: columns)
         case .callcentre:
             var rng = SeededRandom(seed: seed ^ (UInt64(truncatingIfNeeded: sequence) &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(truncatingIfNeeded: start))
             for part in CallCentre.lines(of: self, columns: columns, rng: &rng) {
@@ -40,46 +26,14 @@ struct GeneratedCall {
         }
     }
 
-    /// The 18-column line (`loguniqueid` layout), with its newline. `offset` is the log
-    /// server's UTC offset (Asterisk writes local times).
-    func append(to line: inout [UInt8], offset: Int) {
-        line.append("\"\",\"0")
-        line.appendDigits(src, width: 9)
-        line.append("\",\"")
-        line.append(dst)
-        line.append("\",\"")
-        line.append(dcontext)
-        line.append("\",\"\"\"Caller\"\" <0")    // clid: quotes inside, doubled
-        line.appendDigits(src, width: 9)
-        line.append(">\",\"PJSIP/trunk-")
-        line.appendDigits(sequence % 0x10000, width: 8)
-        line.append("\",\"")
-        if agent > 0 {
-            line.append("PJSIP/agent")
-            line.appendDigits(agent, width: 3)
-            line.append(UInt8(ascii: "-"))
-            line.appendDigits((sequence + 1) % 0x10000, width: 8)
-        }
-        line.append("\",\"Queue\",\"aoc1441,t,,,300\",\"")  // lastdata: commas inside
-        line.appendDateTime(localSeconds: start + offset)
-        line.append("\",")
-        if let answer {
-            line.append(UInt8(ascii: "\""))
-            line.appendDateTime(localSeconds: answer + offset)
-            line.append("\",\"")
-        } else {
-            line.append(",\"")                           // an absent date: empty, unquoted
-        }
-        line.appendDateTime(localSeconds: end + offset)
-        line.append("\",")
-        line.appendInt(end - start)
-        line.append(UInt8(ascii: ","))
-        line.appendInt(answer.map { end - $0 } ?? 0)
-        line.append(",\"")
-        line.append(disposition)
-        line.append("\",\"DOCUMENTATION\",\"")
-        appendUniqueID(to: &line)
-        line.append("\",\"\"\n")
+    /// The call as one line (`loguniqueid` layout, 18 columns, or 21), with its newline.
+    /// `offset` is the log server's UTC offset (Asterisk writes local times).
+    func append(to line: inout [UInt8], offset: Int, columns: Int = 18) {
+        let id = (start, sequence)
+        CDRLine(src: src, dst: dst, dcontext: dcontext, channel: .trunk(sequence % 0x10000),
+                dstChannel: agent > 0 ? .agent(agent, (sequence + 1) % 0x10000) : .none,
+                start: start, answer: answer, end: end, disposition: disposition,
+                uniqueid: id, linkedid: id, sequence: 0).append(to: &line, offset: offset, columns: columns)
     }
 }
 

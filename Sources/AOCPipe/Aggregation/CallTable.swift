@@ -94,21 +94,8 @@ struct CallTable: Sendable {
         guard found >= 0 else { return nil }
         let mask = self.mask
         let removed = slots.withUnsafeMutableBufferPointer { s -> Int in
-            var i = found
-            let removed = s[i].value
-            var j = i
-            while true {
-                j = (j + 1) & mask
-                let k = s[j].key
-                if k == 0 { break }
-                // An entry moves back into the hole unless its home slot lies cyclically in (i, j].
-                let home = Int(truncatingIfNeeded: k) & mask
-                let staysPut = i <= j ? (i < home && home <= j) : (i < home || home <= j)
-                if staysPut { continue }
-                s[i] = s[j]
-                i = j
-            }
-            s[i] = Slot(key: 0, value: 0)
+            let removed = s[found].value
+            Self.empty(found, in: s, mask: mask)
             return removed
         }
         count -= 1
@@ -132,22 +119,29 @@ struct CallTable: Sendable {
                 if slot.key == 0 || slot.value >> 1 >= cutoff { i += 1; continue }
                 if slot.value >> 1 <= keepUntil { kept.append(slot) }
                 gone += 1
-                var hole = i, j = i
-                while true {
-                    j = (j + 1) & mask
-                    let kj = s[j].key
-                    if kj == 0 { break }
-                    let home = Int(truncatingIfNeeded: kj) & mask
-                    let staysPut = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j)
-                    if staysPut { continue }
-                    s[hole] = s[j]
-                    hole = j
-                }
-                s[hole] = Slot(key: 0, value: 0)
+                Self.empty(i, in: s, mask: mask)
             }
         }
         count -= gone
         return kept
+    }
+
+    /// Empties slot `i` by backward-shift deletion (no tombstones): each entry after it in its
+    /// probe run moves back into the hole unless its home slot lies cyclically in (hole, j].
+    @inline(__always)
+    private static func empty(_ i: Int, in s: UnsafeMutableBufferPointer<Slot>, mask: Int) {
+        var hole = i, j = i
+        while true {
+            j = (j + 1) & mask
+            let k = s[j].key
+            if k == 0 { break }
+            let home = Int(truncatingIfNeeded: k) & mask
+            let staysPut = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j)
+            if staysPut { continue }
+            s[hole] = s[j]
+            hole = j
+        }
+        s[hole] = Slot(key: 0, value: 0)
     }
 
     /// Every entry, in slot order.
