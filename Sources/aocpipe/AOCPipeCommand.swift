@@ -23,7 +23,9 @@ func warn(_ message: String) {
 /// Loads a pipeline file, turning a configuration error into exit status 2.
 func loadPipeline(_ path: String) throws -> PipelineConfig {
     do {
-        return try PipelineConfig.load(path: path)
+        let config = try PipelineConfig.load(path: path)
+        for w in config.warnings { warn("warning: \(path): \(w)") }
+        return config
     } catch {
         warn("error: \(error)")
         throw ExitCode(2)

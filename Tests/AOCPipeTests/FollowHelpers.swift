@@ -155,6 +155,18 @@ final class CDRWriter {
         }
     }
 
+    /// Appends one line of a call starting at `start` (UTC seconds), left out of `truth`: a
+    /// line dated by a wrong clock or a damaged record.
+    func writeOutlier(start: Int) {
+        sequence += 1
+        let call = GeneratedCall(src: 812_000_000 + sequence, dst: "1441", dcontext: "aoc-hotline", start: start,
+                                 answer: start + 10, end: start + 100, disposition: "ANSWERED", agent: 1, sequence: sequence)
+        var line: [UInt8] = []
+        call.append(to: &line, offset: 7 * 3600)
+        handle.seekToEndOfFile()
+        handle.write(Data(line))
+    }
+
     /// After a rotation that moved the file, open the new one (Asterisk's `logger reload`).
     func reopenIfRotated() throws {
         guard let id = InputFile.identity(of: path), id.inode == inode else {

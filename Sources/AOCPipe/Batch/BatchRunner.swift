@@ -89,6 +89,8 @@ public struct BatchRunner: Sendable {
         let committed = Locked(initial)
         let workers = min(jobs, max(items.count, 1))
         var perFile = self.processor  // a copy: a run does not change the runner
+        // The clock as the run starts: every file is judged against the same bounds.
+        perFile.eventTimes = config.eventTimes(nowMillis: wallClockMillis())
         // Cores left over when there are fewer files than jobs work inside each file. Two
         // threads per file at least (decoding and parsing overlap) unless told to use one.
         perFile.threads = jobs == 1 ? 1 : max(2, jobs / workers)
@@ -122,6 +124,9 @@ public struct BatchRunner: Sendable {
                         }
                         if result.stats.keylessCallLines > 0 && sources[item.source].calls.key != .line {
                             state.warnings.append("\(item.path): \(CallRules.keylessWarning)")
+                        }
+                        if let n = result.stats.malformedByReason[.badTime] {
+                            state.warnings.append("\(item.path): \(n) record(s) \(config.eventTimesText): not counted (bad_time)")
                         }
                         state.checkpoint.sources[item.source] += result.stats
                         state.checkpoint.files.append(Checkpoint.FilePosition(

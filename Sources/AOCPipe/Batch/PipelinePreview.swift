@@ -14,8 +14,12 @@ public struct PipelinePreview {
         var parser: P
         var outcomes: [(offset: Int, outcome: ParseOutcome)] = []
         let limit: Int
+        let eventTimes: ClosedRange<Int>
         mutating func line(_ bytes: UnsafeRawBufferPointer, offset: Int) {
-            if outcomes.count < limit && !bytes.isEmpty { outcomes.append((offset, parser.parse(bytes))) }
+            guard outcomes.count < limit && !bytes.isEmpty else { return }
+            var outcome = parser.parse(bytes)
+            if case .event(let e) = outcome, !eventTimes.contains(e.millis) { outcome = .malformed(.badTime) }
+            outcomes.append((offset, outcome))
         }
         mutating func brokenLine(_ reason: MalformedReason, offset: Int) {
             if outcomes.count < limit { outcomes.append((offset, .malformed(reason))) }
@@ -27,9 +31,10 @@ public struct PipelinePreview {
         let path: String
         let lines: Int
         let maxLineBytes: Int
+        let eventTimes: ClosedRange<Int>
 
         func use<P: LineParser>(_ parser: P) throws(InputError) -> [(offset: Int, outcome: ParseOutcome)] {
-            let reader = try FileReader(file: try InputFile(path: path), sink: Collect(parser: parser, limit: lines),
+            let reader = try FileReader(file: try InputFile(path: path), sink: Collect(parser: parser, limit: lines, eventTimes: eventTimes),
                                         maxLineBytes: maxLineBytes)
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
             defer { buffer.deallocate() }
@@ -46,9 +51,14 @@ public struct PipelinePreview {
     public func render() throws -> String {
         let resolved = try config.resolveFiles()
         var s = "\(config.file): OK\n"
-        s += "pipeline \(config.name), report zone \(config.zone.identifier), SLA \(config.slaMillis / 60_000) min\n"
+        let now = wallClockMillis() / 1000
+        s += "pipeline \(config.name), report zone \(config.zone.identifier) (UTC\(Zone.formatOffset(config.zone.offset(utc: now))) now), "
+            + "SLA \(config.slaMillis / 60_000) min\n"
+        for w in config.warnings { s += "warning: \(w)\n" }
+        s += "records counted: from \(config.notBeforeText) to \(Duration.text(config.maxFutureMillis)) after the clock; "
+            + "gaps of up to \(Duration.text(config.fillGapsMillis)) between days with records shown as zero days\n"
         for (source, files) in resolved {
-            s += "\nsource \(source.name) (\(source.format.rawValue), zone \(source.zone.identifier)"
+            s += "\nsource \(source.name) (\(source.format.rawValue), zone \(source.zone.identifier) UTC\(Zone.formatOffset(source.zone.offset(utc: now)))"
             if source.format == .asteriskCDR { s += ", \(source.calls.summary)" }
             s += "): \(files.count) file(s)\n"
             for f in files.prefix(3) { s += "  \(f)\n" }
@@ -63,12 +73,14 @@ public struct PipelinePreview {
     }
 
     func preview(_ path: String, source: PipelineConfig.Source) throws -> [(offset: Int, outcome: ParseOutcome)] {
-        try source.withParser(FirstLines(path: path, lines: lines, maxLineBytes: config.maxLineBytes))
+        try source.withParser(FirstLines(path: path, lines: lines, maxLineBytes: config.maxLineBytes,
+                                         eventTimes: config.eventTimes(nowMillis: wallClockMillis())))
     }
 
     func describe(_ outcome: ParseOutcome) -> String {
         switch outcome {
         case .skipped: return "skipped (not counted: another number or event)"
+        case .malformed(.badTime): return "malformed: bad_time (\(config.eventTimesText))"
         case .malformed(let r): return "malformed: \(r.rawValue)"
         case .event(let e):
             let second = CivilTime.floorDiv(e.millis, 1000)

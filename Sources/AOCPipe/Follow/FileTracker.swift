@@ -154,7 +154,8 @@ final class FileTracker {
                   from position: Checkpoint.FilePosition?) throws(InputError) -> any Tail {
         try config.sources[source].withParser(TailOpener(source: source, settings: config.sources[source], path: path, file: file,
                                                          fingerprint: fingerprint, reportZone: config.zone,
-                                                         maxLineBytes: maxLineBytes, position: position))
+                                                         maxLineBytes: maxLineBytes,
+                                                         eventTimes: config.eventTimes(nowMillis: wallClockMillis()), position: position))
     }
 
     /// A plain file that is shorter than what was read, or whose first bytes changed, was

@@ -37,6 +37,7 @@ final class FollowState {
         // A source's files are in stream order: while one has more to read than a read takes,
         // the newer ones wait, so the source's calls see its lines in the order written.
         var behind = Set<Int>()
+        let eventTimes = config.eventTimes(nowMillis: wallClockMillis())
         for tail in tracker.tails {
             if behind.contains(tail.source) { continue }
             if tracker.checkTruncation(tail) {
@@ -49,7 +50,7 @@ final class FollowState {
             }
             let read: Int
             do {
-                read = try tail.poll(buffer: buffer, budget: Self.budgetPerRead)
+                read = try tail.poll(buffer: buffer, budget: Self.budgetPerRead, eventTimes: eventTimes)
             } catch {
                 logger.error("cannot read", metadata: ["file": "\(tail.path)", "error": "\(error)"])
                 readErrors.append("cannot read \(tail.path): \(error)")
@@ -73,6 +74,9 @@ final class FollowState {
         let result = tail.drain()
         for d in result.stats.damage { logger.warning("\(d)") }
         warnIfKeyless(result.stats, tail)
+        if result.stats.malformedByReason[.badTime] != nil, warnedBadTime.insert(tail.path).inserted {
+            logger.warning("records \(config.eventTimesText) are not counted (bad_time)", metadata: ["file": "\(tail.path)"])
+        }
         let source = tail.source
         checkpoint.sources[source] += result.stats
         pendingSamples += result.samples
@@ -98,8 +102,9 @@ final class FollowState {
         checkpoint.calls[source] = [stream]
     }
 
-    /// Files whose hotline lines have no call key were warned about (once per file).
-    private var warnedKeyless = Set<String>()
+    /// Files whose hotline lines have no call key, or that hold records dated outside the
+    /// times counted, were warned about (once per file).
+    private var warnedKeyless = Set<String>(), warnedBadTime = Set<String>()
 
     private func warnIfKeyless(_ stats: InputStats, _ tail: any Tail) {
         guard stats.keylessCallLines > 0, config.sources[tail.source].calls.key != .line,

@@ -8,7 +8,8 @@ protocol Tail: AnyObject {
     /// Time (ms) of the file's first record, where it starts in its source's stream (nil: unknown).
     var firstRecordMillis: Int? { get }
     /// Reads what can be decoded now, at most about `budget` decoded bytes; returns how many.
-    func poll(buffer: UnsafeMutableRawBufferPointer, budget: Int) throws(InputError) -> Int
+    /// Records outside `eventTimes` (the bounds at the clock's time now) are `bad_time`.
+    func poll(buffer: UnsafeMutableRawBufferPointer, budget: Int, eventTimes: ClosedRange<Int>) throws(InputError) -> Int
     /// Takes what was counted since the last call: aggregate, input stats, samples.
     func drain() -> FileResult
     /// How far it has been read, as a checkpoint records it.
@@ -31,12 +32,12 @@ final class TailedFile<Parser: LineParser>: Tail {
 
     /// Opens `file` to go on from `position` (a checkpoint's), or from its start.
     init(source: Int, sourceName: String, path: String, file: InputFile, fingerprint: Fingerprint, parser: Parser,
-         reportZone: Zone, maxLineBytes: Int, from position: Checkpoint.FilePosition?) throws(InputError) {
+         reportZone: Zone, maxLineBytes: Int, eventTimes: ClosedRange<Int>, from position: Checkpoint.FilePosition?) throws(InputError) {
         self.source = source
         self.path = path
         self.fingerprint = fingerprint
         isGzip = try Decoding.isGzip(file)
-        firstRecordMillis = AOCPipe.firstRecordMillis(in: fingerprint.prefix, parser: parser)
+        firstRecordMillis = AOCPipe.firstRecordMillis(in: fingerprint.prefix, parser: parser, eventTimes: eventTimes)
         let committed = position?.decodedOffset ?? 0
         // A resume point is only valid for the encoding it was taken on (a plain file's
         // offset means nothing in its compressed copy): otherwise decode from the start.
@@ -52,8 +53,9 @@ final class TailedFile<Parser: LineParser>: Tail {
 
     var bytesConsumed: Int { reader.bytesConsumed }
 
-    func poll(buffer: UnsafeMutableRawBufferPointer, budget: Int) throws(InputError) -> Int {
-        try reader.read(into: buffer, budget: budget)
+    func poll(buffer: UnsafeMutableRawBufferPointer, budget: Int, eventTimes: ClosedRange<Int>) throws(InputError) -> Int {
+        reader.sink.eventTimes = eventTimes
+        return try reader.read(into: buffer, budget: budget)
     }
 
     func drain() -> FileResult { reader.drain() }
@@ -80,10 +82,11 @@ struct TailOpener: ParserUser {
     let fingerprint: Fingerprint
     let reportZone: Zone
     let maxLineBytes: Int
+    let eventTimes: ClosedRange<Int>
     let position: Checkpoint.FilePosition?
 
     func use<P: LineParser>(_ parser: P) throws(InputError) -> any Tail {
         try TailedFile(source: source, sourceName: settings.name, path: path, file: file, fingerprint: fingerprint,
-                       parser: parser, reportZone: reportZone, maxLineBytes: maxLineBytes, from: position)
+                       parser: parser, reportZone: reportZone, maxLineBytes: maxLineBytes, eventTimes: eventTimes, from: position)
     }
 }

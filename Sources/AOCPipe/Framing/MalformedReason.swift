@@ -6,6 +6,8 @@ public enum MalformedReason: String, Sendable, CaseIterable, Comparable {
     case columnCount = "column_count"
     case badQuoting = "bad_quoting"
     case badTimestamp = "bad_timestamp"
+    /// A well-formed time outside the times counted (`PipelineConfig.eventTimes`).
+    case badTime = "bad_time"
     case badJSON = "bad_json"
     case missingField = "missing_field"
     case unknownEvent = "unknown_event"

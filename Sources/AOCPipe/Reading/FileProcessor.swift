@@ -20,6 +20,8 @@ public struct FileProcessor: Sendable {
     public var maxLineBytes = Defaults.maxLineBytes
     /// How far apart the lines of one call may come (`CallSegment`).
     public var latenessMillis = Defaults.latenessMillis
+    /// The record times counted; a record outside is `bad_time` (`PipelineConfig.eventTimes`).
+    public var eventTimes: ClosedRange<Int> = Int.min...Int.max
     /// Threads per file (at least 1): one decodes (and parses when ahead), the others parse.
     public var threads = 1
     let decodeQueue = DispatchQueue(label: "aocpipe.decode", qos: .userInitiated, attributes: .concurrent)
@@ -46,7 +48,8 @@ public struct FileProcessor: Sendable {
 
         func use<P: LineParser>(_ parser: P) throws(InputError) -> FileResult {
             let file = try InputFile(path: path)
-            let worker = SourceWorker(parser: parser, aggregate: PartialAggregate(reportZone: zone), source: source, file: path)
+            var worker = SourceWorker(parser: parser, aggregate: PartialAggregate(reportZone: zone), source: source, file: path)
+            worker.eventTimes = processor.eventTimes
             var result = processor.threads == 1
                 ? try processor.readAlone(file, worker: worker, progress: progress)
                 : try processor.readInParallel(file, worker: worker, progress: progress)

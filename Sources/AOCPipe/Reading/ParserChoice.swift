@@ -19,8 +19,8 @@ extension PipelineConfig.Source {
 
 /// The time (ms) of the first well-formed line among `bytes` (a file's first bytes, as its
 /// fingerprint holds them), counted or not, nil if no whole line there is one: where the file
-/// starts in its source's stream.
-func firstRecordMillis<P: LineParser>(in bytes: [UInt8], parser: P) -> Int? {
+/// starts in its source's stream. A record outside `eventTimes` is not one.
+func firstRecordMillis<P: LineParser>(in bytes: [UInt8], parser: P, eventTimes: ClosedRange<Int> = Int.min...Int.max) -> Int? {
     var parser = parser.anyRecord
     return bytes.withUnsafeBytes { all -> Int? in
         var start = 0
@@ -29,7 +29,7 @@ func firstRecordMillis<P: LineParser>(in bytes: [UInt8], parser: P) -> Int? {
             guard let end = all[start...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
             var line = UnsafeRawBufferPointer(rebasing: all[start..<end])
             if line.last == UInt8(ascii: "\r") { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
-            if case .event(let e) = parser.parse(line) { return e.millis }
+            if case .event(let e) = parser.parse(line), eventTimes.contains(e.millis) { return e.millis }
             start = end + 1
         }
         return nil

@@ -20,6 +20,9 @@ struct SourceWorker<Parser: LineParser>: LineSink {
     var samples: [QuarantineSample] = []
     /// Samples kept from this file so far (follow drains `samples`; the cap is per file).
     var samplesKept = 0
+    /// The record times counted (`PipelineConfig.eventTimes`); a record outside is `bad_time`.
+    /// Follow moves its end with the clock before each read.
+    var eventTimes: ClosedRange<Int> = Int.min...Int.max
     let source: String
     let file: String
     let maxSamples: Int
@@ -43,6 +46,10 @@ struct SourceWorker<Parser: LineParser>: LineSink {
         if bytes.isEmpty { return }  // a blank line is no record
         switch parser.parse(bytes) {
         case .event(let event):
+            guard eventTimes.contains(event.millis) else {
+                malformed(.badTime, offset: offset, bytes: bytes)
+                return
+            }
             stats.records += 1
             guard event.kind == .call else {
                 aggregate.add(event)

@@ -30,7 +30,8 @@ public struct Report: Sendable {
     /// Builds the windows from merged counts: hours as counted, days as the sum of the hours
     /// that start on each local date, the latency join done once over all input.
     public init(pipeline: String, zone: Zone, aggregate: consuming PartialAggregate, input: InputStats,
-                sources: [(name: String, stats: InputStats)], slaMillis: Int, latenessMillis: Int) {
+                sources: [(name: String, stats: InputStats)], slaMillis: Int, latenessMillis: Int,
+                fillGapsMillis: Int = Defaults.fillGapsMillis) {
         self.pipeline = pipeline
         self.zone = zone
         self.input = input
@@ -69,14 +70,17 @@ public struct Report: Sendable {
         }
 
         // Days: local dates, from the first local midnight to the next (23 or 25 h under DST).
-        // Every date from the first to the last is a window: a day without records is a zero.
+        // A day without records between days with records is a zero window when the gap is
+        // at most `fillGapsMillis`; a longer gap is left out, so the windows are bounded by
+        // the data, never by the span of its dates.
         var days: [WindowReport] = []
         var totals = Counters()
         var i = 0
-        if let firstDay = dayOf.first?.day, let lastDay = dayOf.last?.day {
-            for day in firstDay...lastDay {
+        let fillDays = fillGapsMillis / 86_400_000
+        if var day = dayOf.first?.day {
+            while true {
                 var counters = Counters()
-                while i < dayOf.count && dayOf[i].day == day {
+                while i < dayOf.count && dayOf[i].day <= day {
                     counters += hours[dayOf[i].hour].counters
                     i += 1
                 }
@@ -87,6 +91,9 @@ public struct Report: Sendable {
                 days.append(WindowReport(start: start, end: end, startOffset: cursor.offset(utc: start),
                                          endOffset: cursor.offset(utc: end), counters: counters,
                                          freeze: FreezeStats(), isFinal: end <= finalBefore))
+                guard i < dayOf.count else { break }
+                let next = dayOf[i].day
+                day = next - day - 1 > fillDays ? next : day + 1
             }
         }
         let first = days.first?.start ?? 0
@@ -139,6 +146,6 @@ extension Report {
         for s in perSource { total += s }
         self.init(pipeline: config.name, zone: config.zone, aggregate: aggregate, input: total,
                   sources: zip(config.sources, perSource).map { ($0.name, $1) },
-                  slaMillis: config.slaMillis, latenessMillis: config.latenessMillis)
+                  slaMillis: config.slaMillis, latenessMillis: config.latenessMillis, fillGapsMillis: config.fillGapsMillis)
     }
 }

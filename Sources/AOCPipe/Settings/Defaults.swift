@@ -8,6 +8,15 @@ public enum Defaults {
     public static let slaMillis = 15 * 60_000
     public static let retentionMillis = 90 * 86_400_000
     public static let latenessMillis = 2 * 3_600_000
+    /// A record dated later than the wall clock plus this is `bad_time` (a wrong clock, a damaged line).
+    public static let maxFutureMillis = 3_600_000
+    /// A record dated before this (2000-01-01 as UTC ms; a pipeline file makes it local
+    /// midnight in its zone, as a date it names) is `bad_time`: an unset clock reads 1970.
+    public static let notBeforeMillis = 946_684_800_000
+    public static let notBeforeText = "2000-01-01"
+    /// Days without records between days with records are zero windows up to this long; a
+    /// longer gap is left out, so windows are bounded by the data, not the span of its dates.
+    public static let fillGapsMillis = 31 * 86_400_000
     public static let pollMillis = 250
     public static let emitEveryMillis = 10_000
     public static let checkpointEveryMillis = 5_000

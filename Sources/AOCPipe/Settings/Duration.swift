@@ -32,4 +32,15 @@ public enum Duration {
         }
         return total
     }
+
+    /// A duration as a pipeline file would write it: `1h`, `90d`, `1h30m`, `250ms`.
+    public static func text(_ millis: Int) -> String {
+        if millis == 0 { return "0" }
+        var rest = millis, out = ""
+        for (unit, scale) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)] where rest >= scale {
+            out += "\(rest / scale)\(unit)"
+            rest %= scale
+        }
+        return out
+    }
 }

@@ -38,6 +38,11 @@ public struct PipelineConfig: Sendable {
     public var slaMillis = Defaults.slaMillis
     public var retentionMillis = Defaults.retentionMillis
     public var latenessMillis = Defaults.latenessMillis
+    public var maxFutureMillis = Defaults.maxFutureMillis
+    public var notBeforeMillis = Defaults.notBeforeMillis
+    /// `not_before` as written (for messages).
+    public var notBeforeText = Defaults.notBeforeText
+    public var fillGapsMillis = Defaults.fillGapsMillis
     public var pollMillis = Defaults.pollMillis
     public var emitEveryMillis = Defaults.emitEveryMillis
     public var checkpointPath: String?
@@ -46,6 +51,8 @@ public struct PipelineConfig: Sendable {
     public var quarantinePath: String?
     /// As written; empty means one table on stdout (`followSinks`).
     public var sinks: [SinkSettings] = []
+    /// What the user should know about the file although it is valid (one line each).
+    public var warnings: [String] = []
 
     public static func load(path: String) throws(ConfigError) -> PipelineConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -71,6 +78,7 @@ public struct PipelineConfig: Sendable {
                                   known: ["name", "timezone", "sources", "aggregate", "follow", "checkpoint", "limits", "quarantine", "sinks"])
         var config = PipelineConfig(file: file, name: try top.string("name") ?? "pipeline",
                                     zone: try top.zone("timezone") ?? Zone(identifier: Defaults.zoneIdentifier)!, sources: [])
+        if let w = config.zone.signWarning { config.warnings.append("timezone: \(w)") }
         guard let sourcesNode = top.node("sources") else {
             throw ConfigError(file: file, line: root.mark?.line, key: "sources", message: "a pipeline needs at least one source")
         }
@@ -92,11 +100,23 @@ public struct PipelineConfig: Sendable {
             config.sources.append(Source(name: name, format: format, paths: paths,
                                          zone: try m.zone("timezone") ?? config.zone, calls: try callRules(m),
                                          line: node.mark?.line))
+            if let w = config.sources[i].zone.signWarning, config.sources[i].zone != config.zone {
+                config.warnings.append("sources[\(i)].timezone: \(w)")
+            }
         }
-        if let m = try top.mapping("aggregate", known: ["sla", "retention", "lateness"]) {
+        if let m = try top.mapping("aggregate", known: ["sla", "retention", "lateness", "max_future", "not_before", "fill_gaps"]) {
             config.slaMillis = try m.duration("sla") ?? config.slaMillis
             config.retentionMillis = try m.duration("retention") ?? config.retentionMillis
             config.latenessMillis = try m.duration("lateness") ?? config.latenessMillis
+            config.maxFutureMillis = try m.duration("max_future") ?? config.maxFutureMillis
+            config.fillGapsMillis = try m.duration("fill_gaps", zeroAllowed: true) ?? config.fillGapsMillis
+            if let (millis, text) = try m.instant("not_before", zone: config.zone) {
+                config.notBeforeMillis = millis
+                config.notBeforeText = text
+            }
+        }
+        if config.notBeforeText == Defaults.notBeforeText {  // a date: local midnight, as if written
+            config.notBeforeMillis = config.zone.utc(local: Defaults.notBeforeMillis / 1000) * 1000
         }
         if let m = try top.mapping("follow", known: ["poll", "emit_every"]) {
             config.pollMillis = try m.duration("poll") ?? config.pollMillis
@@ -186,6 +206,18 @@ public struct PipelineConfig: Sendable {
             windows = w
         }
         return SinkSettings(target: target, format: format, windows: windows, horizonMillis: try m.duration("horizon"))
+    }
+
+    /// The record times counted when the wall clock reads `nowMillis`: from `not_before` to
+    /// `max_future` past now. A record outside is `bad_time`, so no wrong clock or damaged
+    /// line moves the watermark or makes windows for years without data.
+    public func eventTimes(nowMillis: Int) -> ClosedRange<Int> {
+        notBeforeMillis...max(notBeforeMillis, nowMillis + maxFutureMillis)
+    }
+
+    /// What `eventTimes` means, for messages.
+    public var eventTimesText: String {
+        "dated before \(notBeforeText) or more than \(Duration.text(maxFutureMillis)) after the clock"
     }
 
     /// Where follow's emissions go: the sinks written, or a table on stdout when none is.

@@ -43,18 +43,33 @@ struct YAMLMapping {
         return n
     }
 
-    func duration(_ key: String) throws(ConfigError) -> Int? {
+    func duration(_ key: String, zeroAllowed: Bool = false) throws(ConfigError) -> Int? {
         guard let s = try string(key) else { return nil }
+        if zeroAllowed && s == "0" { return 0 }
         guard let ms = Duration.parseMillis(s), ms > 0 else {
             throw error(key, "\"\(s)\" is not a duration (e.g. 250ms, 10s, 15m, 2h, 90d)")
         }
         return ms
     }
 
+    /// A date (`2000-01-01`: local midnight in `zone`) or an RFC 3339 time with its offset, in
+    /// UTC milliseconds, with the text as written.
+    func instant(_ key: String, zone: Zone) throws(ConfigError) -> (millis: Int, text: String)? {
+        guard let s = try string(key) else { return nil }
+        let bytes = Array(s.utf8)
+        if bytes.count == 10, let millis = (bytes + Array("T00:00:00Z".utf8)).withUnsafeBytes({ Timestamp.parseRFC3339Millis($0) }) {
+            return (zone.utc(local: millis / 1000) * 1000, s)
+        }
+        guard let millis = bytes.withUnsafeBytes({ Timestamp.parseRFC3339Millis($0) }) else {
+            throw error(key, "\"\(s)\" is not a date (e.g. 2000-01-01, or 2023-11-01T00:00:00+07:00)")
+        }
+        return (millis, s)
+    }
+
     func zone(_ key: String) throws(ConfigError) -> Zone? {
         guard let s = try string(key) else { return nil }
-        guard let z = Zone(identifier: s) else {
-            throw error(key, "\"\(s)\" is not a time zone (use an IANA name such as Asia/Bangkok or UTC)")
+        guard !Zone.isOffsetSyntax(s), let z = Zone(identifier: s) else {
+            throw error(key, "\"\(s)\" is not a time zone (use an IANA name such as Asia/Bangkok or UTC; \(Zone.isOffsetSyntax(s) ? "offsets such as UTC+7 are not names" : "names are case-sensitive"))")
         }
         return z
     }

@@ -14,3 +14,10 @@ package func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int)
     return Darwin.write(fd, buffer, count)
     #endif
 }
+
+/// The wall clock, in UTC milliseconds.
+package func wallClockMillis() -> Int {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int(ts.tv_sec) * 1000 + Int(ts.tv_nsec) / 1_000_000
+}

@@ -67,6 +67,23 @@ public struct Zone: Sendable, Equatable {
         return cursor.utc(local: local)
     }
 
+    /// Whether `identifier` is Foundation's own offset syntax (`UTC+7`, `GMT+07:00`), which
+    /// `TimeZone` accepts but is no IANA name: pipelines refuse it.
+    public static func isOffsetSyntax(_ identifier: String) -> Bool {
+        let b = Array(identifier.utf8)
+        guard b.count > 3 else { return false }
+        let head = String(decoding: b[0..<3], as: UTF8.self)
+        return (head == "UTC" || head == "GMT") && (b[3] == UInt8(ascii: "+") || b[3] == UInt8(ascii: "-"))
+    }
+
+    /// For `Etc/GMT+N` (N not 0): what it means, since tzdata's POSIX sign is the opposite of
+    /// ISO 8601's (`Etc/GMT+7` is UTC-07:00, not Bangkok's +07:00).
+    public var signWarning: String? {
+        guard identifier.hasPrefix("Etc/GMT+") || identifier.hasPrefix("Etc/GMT-"), offsets.count == 1, offsets[0] != 0 else { return nil }
+        return "time zone \(identifier) is UTC\(Zone.formatOffset(offsets[0])) (POSIX sign: Etc/GMT+N is N hours behind UTC); "
+            + "for a place, write its name (Asia/Bangkok is +07:00)"
+    }
+
     /// "+07:00"-style rendering of an offset.
     public static func formatOffset(_ seconds: Int) -> String {
         let sign = seconds < 0 ? "-" : "+"
