@@ -104,12 +104,15 @@ public struct BatchRunner: Sendable {
                 defer { filesDone.add(1) }
                 do {
                     let file = try InputFile(path: item.path)
-                    guard let fingerprint = try Fingerprint.of(file) else {
+                    let fingerprint = try Fingerprint.of(file)
+                    if fingerprint == nil && file.size == 0 {
                         // An empty file: nothing to count, but it was read.
                         committed.withLock { $0.checkpoint.sources[item.source].files += 1 }
                         continue
                     }
-                    if done.contains(FileKey(source: item.source, fingerprint: fingerprint)) {
+                    // A file with bytes that decode to nothing (a gzip file damaged or cut in
+                    // its first member) is read all the same: its damage is reported.
+                    if let fingerprint, done.contains(FileKey(source: item.source, fingerprint: fingerprint)) {
                         counter.add(item.size)
                         committed.withLock { $0.resumed += 1 }
                         continue
@@ -129,9 +132,11 @@ public struct BatchRunner: Sendable {
                             state.warnings.append("\(item.path): \(n) record(s) \(config.eventTimesText): not counted (bad_time)")
                         }
                         state.checkpoint.sources[item.source] += result.stats
-                        state.checkpoint.files.append(Checkpoint.FilePosition(
-                            source: item.source, path: item.path, fingerprint: fingerprint,
-                            decodedOffset: result.stats.bytesDecoded, complete: true))
+                        if let fingerprint {
+                            state.checkpoint.files.append(Checkpoint.FilePosition(
+                                source: item.source, path: item.path, fingerprint: fingerprint,
+                                decodedOffset: result.stats.bytesDecoded, complete: true))
+                        }
                         state.samples += result.samples
                         if state.checkpointer.isDue { try state.checkpointer.save(state.checkpoint) }
                     }

@@ -63,10 +63,11 @@ public enum Decoding {
     }
 
     /// Opens `file` with the decoder its first bytes call for: gzip for `1f 8b`, else plain.
+    /// `engine`: the inflater for gzip (default: `InflateEngines.preferred`).
     public static func decoder(for file: InputFile, readSize: Int = 256 * 1024, live: Bool = false,
-                               from resume: ResumePoint = .start) throws(InputError) -> any ByteDecoder {
+                               from resume: ResumePoint = .start, engine: InflateEngines.Kind? = nil) throws(InputError) -> any ByteDecoder {
         if try isGzip(file) {
-            return try GzipDecoder(file: file, readSize: readSize, live: live, from: resume)
+            return try GzipDecoder(file: file, readSize: readSize, live: live, from: resume, engine: engine)
         }
         return PlainDecoder(file: file, from: resume.decodedOffset)
     }

@@ -22,9 +22,11 @@ public struct Fingerprint: Sendable, Hashable, CustomStringConvertible {
         return h
     }
 
-    /// Up to `length` first decoded bytes of `file`.
-    static func prefix(of file: InputFile, length: Int) throws(InputError) -> [UInt8] {
-        let decoder = try Decoding.decoder(for: file, readSize: 16 * 1024, live: true)
+    /// Up to `length` first decoded bytes of `file`, as its reader decodes them: past damage
+    /// (a first gzip member that fails before its first byte is damage, not an empty file).
+    /// `live`: a file that may still grow (a member cut short waits for more).
+    static func prefix(of file: InputFile, length: Int, live: Bool = true) throws(InputError) -> [UInt8] {
+        let decoder = try Decoding.decoder(for: file, readSize: 16 * 1024, live: live)
         var bytes = [UInt8](repeating: 0, count: max(length, 1))
         var filled = 0
         var failure: InputError?
@@ -33,7 +35,7 @@ public struct Fingerprint: Sendable, Hashable, CustomStringConvertible {
                 do throws(InputError) {
                     let (n, gap) = try decoder.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<length]))
                     filled += n
-                    if n == 0 || gap { break }
+                    if n == 0 && !gap { break }
                 } catch {
                     failure = error
                     break
@@ -44,10 +46,10 @@ public struct Fingerprint: Sendable, Hashable, CustomStringConvertible {
         return Array(bytes.prefix(filled))
     }
 
-    /// The fingerprint of a file, or nil if it is empty. With `requireLine` (a file that may
-    /// still grow), also nil while it holds no complete line.
+    /// The fingerprint of a file, or nil if it decodes to nothing. With `requireLine` (a file
+    /// that may still grow, read live), also nil while it holds no complete line.
     public static func of(_ file: InputFile, requireLine: Bool = false) throws(InputError) -> Fingerprint? {
-        let bytes = try prefix(of: file, length: span)
+        let bytes = try prefix(of: file, length: span, live: requireLine)
         guard !bytes.isEmpty, !requireLine || bytes.contains(0x0A) || bytes.count == span else { return nil }
         return Fingerprint(prefix: bytes)
     }

@@ -158,11 +158,19 @@ public final class GzipDecoder: ByteDecoder {
     /// At a member boundary: a new member, zero padding to the end, the end, or garbage.
     /// False when there is nothing to decode now.
     func startNextMember(at offset: Int) throws(InputError) -> Bool {
-        var head: (UInt8, UInt8, UInt8) = (0, 0, 0)
+        var head: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
         let n = try withUnsafeMutableBytes(of: &head) { (b) throws(InputError) -> Int in try file.read(at: offset, into: b) }
-        if n == 3 && head == (0x1f, 0x8b, 0x08) {
-            try beginMember(at: offset)
-            return true
+        if n >= 3 && (head.0, head.1, head.2) == (0x1f, 0x8b, 0x08) {
+            if n == 4 && Self.hasValidFlags(head.3) {
+                try beginMember(at: offset)
+                return true
+            }
+            if n == 3 && live { return false }  // a header being written
+            // Reserved header flags (or a header cut after its method): zlib rejects such a
+            // member and ISA-L would not; judged here, so both builds agree.
+            damage.append(DecodeDamage(path: file.path, kind: n == 4 ? .corruptMember : .truncatedMember, offset: offset, resumedAt: nil))
+            state = .resync(from: offset + 1)
+            return try resync(from: offset + 1)
         }
         if try isZeroToEnd(from: offset) {
             // The end, or zero padding; a live file may still get a member after it.
@@ -185,7 +193,7 @@ public final class GzipDecoder: ByteDecoder {
             return true
         }
         if live {
-            state = .resync(from: max(from, file.size - 2))
+            state = .resync(from: max(from, file.size - 3))  // a header may be coming in
         } else {
             state = .done
         }
@@ -202,21 +210,30 @@ public final class GzipDecoder: ByteDecoder {
         }
     }
 
-    /// The offset of the next `1f 8b 08` at or after `offset`, scanning in input-sized steps.
+    /// Whether a gzip header's flag byte is one RFC 1952 allows (bits 5-7 reserved, zero).
+    static func hasValidFlags(_ flags: UInt8) -> Bool { flags & 0xE0 == 0 }
+
+    /// The offset of the next member header (`1f 8b 08` and valid flags) at or after
+    /// `offset`, scanning in input-sized steps. A live file's last bytes may be a header
+    /// still being written: it is found once its flag byte is there.
     func findHeader(from offset: Int) throws(InputError) -> Int? {
         var at = offset
         let step = max(input.count, 64)
-        let window = UnsafeMutableRawBufferPointer.allocate(byteCount: step + 2, alignment: 1)
+        let window = UnsafeMutableRawBufferPointer.allocate(byteCount: step + 3, alignment: 1)
         defer { window.deallocate() }
         while true {
             let n = try file.read(at: at, into: window)
-            if n < 3 { return nil }
+            if n < 4 {
+                // A cut header at the very end of a finite file: found, so that it is reported as cut.
+                if !live && n == 3 && window[0] == 0x1f && window[1] == 0x8b && window[2] == 0x08 { return at }
+                return nil
+            }
             var i = 0
-            while i + 2 < n {
-                if window[i] == 0x1f && window[i + 1] == 0x8b && window[i + 2] == 0x08 { return at + i }
+            while i + 3 < n {
+                if window[i] == 0x1f && window[i + 1] == 0x8b && window[i + 2] == 0x08 && Self.hasValidFlags(window[i + 3]) { return at + i }
                 i += 1
             }
-            at += n - 2
+            at += n - 3
         }
     }
 }

@@ -20,10 +20,10 @@ public final class FileReader<Sink: LineSink> {
     /// lines were counted before (a checkpoint's position), reached by decoding from `resume`
     /// (a point the decoder gave out, at or before it). `live`: the file may still grow.
     public init(file: InputFile, sink: Sink, maxLineBytes: Int, readSize: Int = 256 * 1024, live: Bool = false,
-                resume: ResumePoint = .start, committed: Int = 0) throws(InputError) {
+                resume: ResumePoint = .start, committed: Int = 0, engine: InflateEngines.Kind? = nil) throws(InputError) {
         self.file = file
         self.sink = sink
-        decoder = try Decoding.decoder(for: file, readSize: readSize, live: live, from: resume)
+        decoder = try Decoding.decoder(for: file, readSize: readSize, live: live, from: resume, engine: engine)
         skip = max(committed - resume.decodedOffset, 0)
         framer = LineFramer(maxLineBytes: maxLineBytes, startOffset: committed)
         reportedDecoded = committed
