@@ -134,4 +134,23 @@ import Testing
             }
         }
     }
+
+    /// A follower adopts a file whose first member is damage (the fingerprint reads past it)
+    /// and counts the members after it, reporting the damage.
+    @Test func followReadsPastADamagedFirstMember() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        var members = Self.members
+        members[0][3] |= 0x40
+        _ = dir.file("Master.csv.1.gz", members.joined().map { $0 })
+        let f = try Follower(dir: dir.path, sources: """
+              - { name: telephony, format: asterisk-cdr, paths: ["\(dir.path)/Master.csv*"] }
+            """)
+        try f.start()
+        let truth = ["2023-11-01": 2 * Self.linesPerMember]
+        #expect(f.waitFor(truth) == truth)
+        #expect(f.stop() == 0)
+        let damage = (f.document?["input"] as? [String: Any])?["gzip_damage"] as? [[String: Any]]
+        #expect(damage?.count == 1 && damage?.first?["offset"] as? Int == 0 && damage?.first?["resumed_at"] as? Int == Self.starts[1])
+    }
 }

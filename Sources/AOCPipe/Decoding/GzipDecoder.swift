@@ -38,6 +38,8 @@ public final class GzipDecoder: ByteDecoder {
     /// Decoded bytes to drop: a member decoded again from its start (see `fallBackToZlib`).
     var discard = 0
     public private(set) var damage: [DecodeDamage] = []
+    /// `startNextMember` refused a member's header: `read` reports a gap.
+    var headerRejected = false
 
     public var bytesConsumed: Int { readOffset - engine.availableInput }
 
@@ -73,7 +75,12 @@ public final class GzipDecoder: ByteDecoder {
             case .done:
                 return (produced, false)
             case .boundary:
-                guard try startNextMember(at: bytesConsumed) else { return (produced, false) }
+                let started = try startNextMember(at: bytesConsumed)
+                if headerRejected {
+                    headerRejected = false
+                    return (produced, true)  // a damaged member is a gap, as when zlib finds the damage
+                }
+                guard started else { return (produced, false) }
             case .resync(let from):
                 guard try resync(from: from) else { return (produced, false) }
             case .inMember:
@@ -169,6 +176,7 @@ public final class GzipDecoder: ByteDecoder {
             // Reserved header flags (or a header cut after its method): zlib rejects such a
             // member and ISA-L would not; judged here, so both builds agree.
             damage.append(DecodeDamage(path: file.path, kind: n == 4 ? .corruptMember : .truncatedMember, offset: offset, resumedAt: nil))
+            headerRejected = true
             state = .resync(from: offset + 1)
             return try resync(from: offset + 1)
         }
