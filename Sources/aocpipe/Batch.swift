@@ -47,6 +47,7 @@ struct Batch: ParsableCommand {
         let report = outcome.report
         for w in outcome.warnings { warn("warning: \(w)") }
         for damage in report.input.damage { warn("warning: \(damage)") }
+        for d in report.input.duplicates { warn("skipped \(d.path): \(d.why.phrase) \(d.sameAs), which is read") }
         if report.input.malformed > 0 {
             let path = config.quarantineFile(override: quarantine)
             do {

@@ -43,6 +43,8 @@ public struct BatchRunner: Sendable {
         var path: String
         var source: Int
         var size: Int
+        /// Nil: the file decodes to nothing (empty, or damaged from its first byte).
+        var fingerprint: Fingerprint?
     }
 
     /// What finished files add up to, shared by the workers. Each worker counts a file into its
@@ -62,20 +64,32 @@ public struct BatchRunner: Sendable {
     public func run(checkpointPath: String? = nil) throws -> Outcome {
         let resolved = try config.resolveFiles()
         var items: [WorkItem] = []
+        // Each content once, as follow reads it: links, copies, a plain file and its .gz, and
+        // a file that is the start of another are read under one name.
+        var duplicates = Array(repeating: [DuplicateFile](), count: resolved.count)
+        var identityWarnings: [String] = []
         for (i, entry) in resolved.enumerated() {
-            for path in entry.files {
+            let sorted = try DuplicateFiles.sort(entry.files)
+            duplicates[i] = sorted.duplicates
+            for d in sorted.diverging {
+                identityWarnings.append("\(d.path): starts as \(d.other) does but differs from decoded byte \(d.at) on: both are counted")
+            }
+            for c in sorted.read {
                 // stat(2), not FileManager's attributes: those look up the owner's user and
                 // group names (nsswitch, /etc/passwd), a millisecond per run for nothing.
                 var info = stat()
-                let size = stat(path, &info) == 0 ? Int(info.st_size) : 0
-                items.append(WorkItem(path: path, source: i, size: size))
+                let size = stat(c.path, &info) == 0 ? Int(info.st_size) : 0
+                items.append(WorkItem(path: c.path, source: i, size: size, fingerprint: c.fingerprint))
             }
         }
         // Largest first, so the last file to finish is a small one.
         items.sort { $0.size != $1.size ? $0.size > $1.size : $0.path < $1.path }
         let start = try checkpointPath.flatMap { (p) throws(CheckpointError) in try Checkpoint.load(from: p, for: config) }
             ?? Checkpoint(config: config)
-        let done = Set(start.files.filter(\.complete).map { FileKey(source: $0.source, fingerprint: $0.fingerprint) })
+        // Files an earlier run read to their end, by content: skipped if unchanged, else read from where it stopped.
+        var done: [FileKey: Checkpoint.FilePosition] = [:]
+        for p in start.files where p.complete { done[FileKey(source: p.source, fingerprint: p.fingerprint)] = p }
+        let counted = done
 
         let sources = config.sources
         let zone = config.zone
@@ -85,6 +99,7 @@ public struct BatchRunner: Sendable {
                                     totalFiles: items.count, bytes: counter, files: filesDone)
         let next = Atomic<Int>(0)
         var initial = Committed(checkpoint: start, checkpointer: Checkpointer(path: checkpointPath, everyMillis: config.checkpointEveryMillis))
+        initial.warnings = identityWarnings
         initial.callFiles = start.calls.map { Array(repeating: "a file counted before the resume", count: $0.count) }
         let committed = Locked(initial)
         let workers = min(jobs, max(items.count, 1))
@@ -104,7 +119,7 @@ public struct BatchRunner: Sendable {
                 defer { filesDone.add(1) }
                 do {
                     let file = try InputFile(path: item.path)
-                    let fingerprint = try Fingerprint.of(file)
+                    let fingerprint = item.fingerprint
                     if fingerprint == nil && file.size == 0 {
                         // An empty file: nothing to count, but it was read.
                         committed.withLock { $0.checkpoint.sources[item.source].files += 1 }
@@ -112,13 +127,14 @@ public struct BatchRunner: Sendable {
                     }
                     // A file with bytes that decode to nothing (a gzip file damaged or cut in
                     // its first member) is read all the same: its damage is reported.
-                    if let fingerprint, done.contains(FileKey(source: item.source, fingerprint: fingerprint)) {
+                    let before = fingerprint.flatMap { counted[FileKey(source: item.source, fingerprint: $0)] }
+                    if let before, before.isUnchanged(file) {
                         counter.add(item.size)
                         committed.withLock { $0.resumed += 1 }
                         continue
                     }
                     var result = try processor.process(path: item.path, source: sources[item.source],
-                                                       reportZone: zone, progress: counter)
+                                                       reportZone: zone, progress: counter, from: before)
                     try committed.withLock { (state: inout Committed) throws in
                         state.checkpoint.aggregate.merge(result.aggregate.take())
                         if !result.calls.isEmpty {
@@ -133,9 +149,22 @@ public struct BatchRunner: Sendable {
                         }
                         state.checkpoint.sources[item.source] += result.stats
                         if let fingerprint {
-                            state.checkpoint.files.append(Checkpoint.FilePosition(
+                            var position = Checkpoint.FilePosition(
                                 source: item.source, path: item.path, fingerprint: fingerprint,
-                                decodedOffset: result.stats.bytesDecoded, complete: true))
+                                decodedOffset: (before?.decodedOffset ?? 0) + result.stats.bytesDecoded, complete: true)
+                            let status = file.status
+                            position.device = status.device
+                            position.inode = status.inode
+                            position.resume = result.resume
+                            position.resumeIsGzip = try Decoding.isGzip(file)
+                            // A file read on from an earlier run's position has one entry: this.
+                            if before != nil, let k = state.checkpoint.files.firstIndex(where: {
+                                $0.complete && $0.source == item.source && $0.fingerprint == fingerprint
+                            }) {
+                                state.checkpoint.files[k] = position
+                            } else {
+                                state.checkpoint.files.append(position)
+                            }
                         }
                         state.samples += result.samples
                         if state.checkpointer.isDue { try state.checkpointer.save(state.checkpoint) }
@@ -167,6 +196,7 @@ public struct BatchRunner: Sendable {
                     + "(a copy of another file of source \(config.sources[k].name)?): calls in both may count twice")
             }
         }
+        for k in duplicates.indices { state.checkpoint.sources[k].duplicates = duplicates[k] }
         let report = Report(config: config, aggregate: consume aggregate, sources: state.checkpoint.sources)
         state.samples.sort { ($0.file, $0.offset) < ($1.file, $1.offset) }
         return Outcome(report: report, samples: state.samples, resumedFiles: state.resumed, warnings: state.warnings.sorted())

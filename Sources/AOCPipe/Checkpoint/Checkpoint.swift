@@ -28,6 +28,15 @@ public struct Checkpoint: Sendable {
         public var resume: ResumePoint = .start
         public var resumeIsGzip = false
 
+        /// Batch: whether `file` still holds just what was read of it (else it grew, and is
+        /// read on from `decodedOffset`). A plain file by its size; a gzip file by its size
+        /// against its resume point, which a clean end puts at the end of the file.
+        func isUnchanged(_ file: InputFile) -> Bool {
+            let size = file.size
+            if resumeIsGzip { return resume.fileOffset >= size && resume.decodedOffset == decodedOffset }
+            return size <= decodedOffset && !((try? Decoding.isGzip(file)) ?? false)
+        }
+
         public init(source: Int, path: String, fingerprint: Fingerprint, decodedOffset: Int, complete: Bool) {
             self.source = source
             self.path = path

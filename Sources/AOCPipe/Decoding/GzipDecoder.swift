@@ -181,8 +181,13 @@ public final class GzipDecoder: ByteDecoder {
             return try resync(from: offset + 1)
         }
         if try isZeroToEnd(from: offset) {
-            // The end, or zero padding; a live file may still get a member after it.
-            if !live { state = .done }
+            // The end, or zero padding; a live file may still get a member after it. A
+            // finite file's clean end is where a member appended later would start: a
+            // checkpoint goes on from there (`resumePoint`).
+            if !live {
+                state = .done
+                memberStarts = [ResumePoint(fileOffset: offset, decodedOffset: decodedOffset)]
+            }
             return false
         }
         if live && n < 3 && (n < 1 || head.0 == 0x1f) && (n < 2 || head.1 == 0x8b) {

@@ -51,9 +51,12 @@ public enum Renderer {
             "{\"file\":\(Text.jsonString($0.path)),\"kind\":\(Text.jsonString($0.kind.rawValue)),\"offset\":\($0.offset),"
                 + "\"resumed_at\":\($0.resumedAt.map(String.init) ?? "null")}"
         }.joined(separator: ",")
+        let duplicates = i.duplicates.map {
+            "{\"file\":\(Text.jsonString($0.path)),\"same_as\":\(Text.jsonString($0.sameAs)),\"why\":\(Text.jsonString($0.why.rawValue))}"
+        }.joined(separator: ",")
         return "{\"files\":\(i.files),\"bytes_read\":\(i.bytesRead),\"bytes_decoded\":\(i.bytesDecoded),\"lines\":\(i.lines),"
             + "\"records\":\(i.records),\"call_lines\":\(i.callLines),\"keyless_call_lines\":\(i.keylessCallLines),\"skipped\":\(i.skipped),\"malformed\":\(i.malformed),\"malformed_by_reason\":{\(reasons)},"
-            + "\"late_dropped\":\(i.lateDropped),\"unmatched\":\(i.unmatched),\"truncations\":\(i.truncations),\"gzip_damage\":[\(damage)]}"
+            + "\"late_dropped\":\(i.lateDropped),\"unmatched\":\(i.unmatched),\"truncations\":\(i.truncations),\"gzip_damage\":[\(damage)],\"duplicates\":[\(duplicates)]}"
     }
 
     public static func json(_ r: Report, windows: WindowSelection = .all) -> String {
@@ -180,7 +183,9 @@ public enum Renderer {
         for rw in rows { s += line(rw) + "\n" }
         s += rule + "\n" + line(total) + "\n\n"
         let i = r.input
-        s += "input: \(i.files) files, \(Text.human(bytes: i.bytesRead)) read, \(Text.human(bytes: i.bytesDecoded)) decoded, "
+        s += "input: \(i.files) files"
+        if !i.duplicates.isEmpty { s += " (\(i.duplicates.count) more skipped as duplicates)" }
+        s += ", \(Text.human(bytes: i.bytesRead)) read, \(Text.human(bytes: i.bytesDecoded)) decoded, "
         s += "\(Text.grouped(i.lines)) lines, \(Text.grouped(i.records)) records"
         if i.callLines > 0 { s += " (\(Text.grouped(r.totals.counters.calls)) calls from \(Text.grouped(i.callLines)) hotline CDR lines)" }
         s += ", \(Text.grouped(i.skipped)) skipped, "

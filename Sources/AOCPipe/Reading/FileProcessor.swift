@@ -33,9 +33,11 @@ public struct FileProcessor: Sendable {
 
     /// Processes `path` for `source` into a fresh aggregate of the report zone's windows.
     /// `progress` counts bytes consumed.
+    /// `from`: where an earlier run stopped in this file (a checkpoint's position): only what
+    /// follows is counted, on one thread.
     public func process(path: String, source: PipelineConfig.Source, reportZone: Zone,
-                        progress: ProgressCounter? = nil) throws(InputError) -> FileResult {
-        try source.withParser(Job(processor: self, path: path, source: source.name, zone: reportZone, progress: progress))
+                        progress: ProgressCounter? = nil, from position: Checkpoint.FilePosition? = nil) throws(InputError) -> FileResult {
+        try source.withParser(Job(processor: self, path: path, source: source.name, zone: reportZone, progress: progress, position: position))
     }
 
     /// The work on one file, once its parser is known.
@@ -45,11 +47,17 @@ public struct FileProcessor: Sendable {
         let source: String
         let zone: Zone
         let progress: ProgressCounter?
+        let position: Checkpoint.FilePosition?
 
         func use<P: LineParser>(_ parser: P) throws(InputError) -> FileResult {
             let file = try InputFile(path: path)
             var worker = SourceWorker(parser: parser, aggregate: PartialAggregate(reportZone: zone), source: source, file: path)
             worker.eventTimes = processor.eventTimes
+            if let position {
+                var result = try processor.readAlone(file, worker: worker, progress: progress, from: position)
+                result.stats.files = 0  // counted when it was first read
+                return result
+            }
             var result = processor.threads == 1
                 ? try processor.readAlone(file, worker: worker, progress: progress)
                 : try processor.readInParallel(file, worker: worker, progress: progress)
@@ -59,12 +67,19 @@ public struct FileProcessor: Sendable {
     }
 
     /// One thread: decode and parse in turn, a buffer at a time, while its bytes are in cache.
-    func readAlone<P: LineParser>(_ file: InputFile, worker: SourceWorker<P>,
-                                  progress: ProgressCounter?) throws(InputError) -> FileResult {
-        let reader = try FileReader(file: file, sink: worker, maxLineBytes: maxLineBytes, readSize: readSize)
+    func readAlone<P: LineParser>(_ file: InputFile, worker: SourceWorker<P>, progress: ProgressCounter?,
+                                  from position: Checkpoint.FilePosition? = nil) throws(InputError) -> FileResult {
+        var resume = ResumePoint.start, committed = 0
+        if let position {
+            committed = position.decodedOffset
+            // A resume point is only valid for the encoding it was taken on.
+            if position.resumeIsGzip == (try Decoding.isGzip(file)), position.resume.decodedOffset <= committed { resume = position.resume }
+        }
+        let reader = try FileReader(file: file, sink: worker, maxLineBytes: maxLineBytes, readSize: readSize,
+                                    resume: resume, committed: committed)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(chunkSize, 1), alignment: 64)
         defer { buffer.deallocate() }
-        var consumed = 0
+        var consumed = reader.bytesConsumed
         var calls = CallSegment(lateness: latenessMillis)
         while try reader.read(into: buffer, budget: 1) > 0 {
             progress?.add(reader.bytesConsumed - consumed)
@@ -134,7 +149,9 @@ public struct FileProcessor: Sendable {
         merged.stats.bytesDecoded = job.decodedBytes
         merged.stats.bytesRead = decoder.bytesConsumed
         merged.stats.damage = decoder.damage
-        return FileResult(aggregate: merged.aggregate, calls: calls, stats: merged.stats, samples: merged.samples)
+        var result = FileResult(aggregate: merged.aggregate, calls: calls, stats: merged.stats, samples: merged.samples)
+        result.resume = decoder.resumePoint(for: job.decodedBytes)
+        return result
     }
 }
 

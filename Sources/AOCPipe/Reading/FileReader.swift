@@ -87,7 +87,8 @@ extension FileReader {
     func drain<P: LineParser>() -> FileResult where Sink == SourceWorker<P> {
         var stats = sink.stats  // records, skipped, malformed
         stats += drainInput()
-        let result = FileResult(aggregate: sink.aggregate.take(), callLines: sink.takeCalls(), stats: stats, samples: sink.samples)
+        var result = FileResult(aggregate: sink.aggregate.take(), callLines: sink.takeCalls(), stats: stats, samples: sink.samples)
+        result.resume = decoder.resumePoint(for: framer.offset)
         sink.stats = InputStats()
         sink.samples = []
         return result
@@ -121,4 +122,6 @@ public struct FileResult: Sendable {
     }
     public var stats: InputStats
     public var samples: [QuarantineSample]
+    /// Where decoding can restart to go on after what was read (batch: a file that grows).
+    public var resume = ResumePoint.start
 }

@@ -17,6 +17,9 @@ public struct InputStats: Sendable, Equatable {
     /// `frozen` events with no `reported` event for their case, or one after them.
     public var unmatched = 0
     public var damage: [DecodeDamage] = []
+    /// Batch: matched files not read because their content is read under another name. Found
+    /// anew by each run, so not kept in checkpoints.
+    public var duplicates: [DuplicateFile] = []
 
     public init() {}
 
@@ -36,5 +39,6 @@ public struct InputStats: Sendable, Equatable {
         a.truncations += b.truncations
         a.unmatched += b.unmatched
         a.damage += b.damage
+        a.duplicates += b.duplicates
     }
 }
