@@ -258,18 +258,22 @@ extension CallSegment {
     }
 
     static func decode(_ r: inout ByteReader) throws(ByteReader.Truncated) -> CallSegment {
-        var s = CallSegment(lateness: try r.int())
+        // Times and counts within bounds (`ByteReader.time`), so a damaged state cannot overflow.
+        var s = CallSegment(lateness: try r.time())
+        guard s.lateness >= 0 else { throw ByteReader.Truncated() }
         let hasFirst = try r.bool()
-        let first = try r.int()
+        let first = try r.time()
         s.firstStart = hasFirst ? first : nil
-        s.watermark = try r.int()
-        s.late = try r.int()
+        s.watermark = try r.time(sentinel: true)
+        s.late = try r.tally()
         for which in 0..<2 {
             var table = CallTable()
             for _ in 0..<(try r.count()) {
                 let key = try r.fixed64()
                 guard key != 0, table[key] == nil else { throw ByteReader.Truncated() }
-                table.insert(key, try r.int())
+                let value = try r.int()
+                guard ByteReader.times.contains(CallTable.millis(value)) else { throw ByteReader.Truncated() }
+                table.insert(key, value)
             }
             if which == 0 { s.open = table } else { s.head = table }
         }

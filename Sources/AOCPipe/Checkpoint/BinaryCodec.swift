@@ -62,6 +62,31 @@ struct ByteReader {
         return Int(Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1))))
     }
 
+    /// Times (ms or s) a checkpoint may hold: within 35,000 years of 1970 either way, so that
+    /// no arithmetic on a damaged or hostile one can overflow.
+    static let times = -(1 << 50)...(1 << 50)
+
+    /// A time within `times`, or `Int.min` where `sentinel` allows it (nothing seen yet).
+    mutating func time(sentinel: Bool = false) throws(Truncated) -> Int {
+        let v = try int()
+        guard Self.times.contains(v) || (sentinel && v == Int.min) else { throw Truncated() }
+        return v
+    }
+
+    /// A tally of things (lines, bytes, events): 0 to 2^48.
+    mutating func tally() throws(Truncated) -> Int {
+        let v = try int()
+        guard v >= 0, v <= 1 << 48 else { throw Truncated() }
+        return v
+    }
+
+    /// A window's count: within ±2^48 (a call moved between windows is taken from one).
+    mutating func windowCount() throws(Truncated) -> Int {
+        let v = try int()
+        guard v >= -(1 << 48), v <= 1 << 48 else { throw Truncated() }
+        return v
+    }
+
     /// A count of items to follow, bounded by the bytes left (each item takes at least one).
     mutating func count() throws(Truncated) -> Int {
         let n = try int()
@@ -130,7 +155,7 @@ extension Counters {
         var c = Counters()
         var unanswered = 0
         for metric in Metric.allCases {
-            let value = try r.int()
+            let value = try r.windowCount()
             if metric == .callsUnanswered { unanswered = value } else { c.set(metric, value) }
         }
         guard c.callsUnanswered == unanswered else { throw ByteReader.Truncated() }
@@ -159,22 +184,23 @@ extension PartialAggregate {
     static func decode(_ r: inout ByteReader, zone: Zone) throws(ByteReader.Truncated) -> PartialAggregate {
         var a = PartialAggregate(reportZone: zone, tracksMinutes: try r.bool())
         for _ in 0..<(try r.count()) {
-            let start = try r.int()
-            a.hourCounters[a.index(ofHourStarting: start)] += try Counters.decode(&r)
+            let start = try r.time()
+            guard a.hourIndex[start] == nil else { throw ByteReader.Truncated() }
+            a.hourCounters[a.index(ofHourStarting: start)] = try Counters.decode(&r)
         }
         for _ in 0..<(try r.count()) {
             let key = try CaseKey.decode(&r)
             guard !key.isEmpty else { throw ByteReader.Truncated() }
-            a.join.report(key, try r.int())
+            a.join.report(key, try r.time())
         }
         for _ in 0..<(try r.count()) {
             let key = try CaseKey.decode(&r)
             guard !key.isEmpty else { throw ByteReader.Truncated() }
-            a.join.freeze(key, try r.int())
+            a.join.freeze(key, try r.time())
         }
-        a.maxMillis = try r.int()
+        a.maxMillis = try r.time(sentinel: true)
         for _ in 0..<(try r.count()) {
-            let m = try r.int()
+            let m = try r.time()
             a.minuteCounters[m] = try Counters.decode(&r)
         }
         return a
@@ -196,20 +222,22 @@ extension InputStats {
 
     static func decode(_ r: inout ByteReader) throws(ByteReader.Truncated) -> InputStats {
         var s = InputStats()
-        s.files = try r.int(); s.bytesRead = try r.int(); s.bytesDecoded = try r.int(); s.lines = try r.int()
-        s.records = try r.int(); s.callLines = try r.int(); s.keylessCallLines = try r.int(); s.skipped = try r.int(); s.lateDropped = try r.int(); s.unmatched = try r.int()
-        s.truncations = try r.int()
+        s.files = try r.tally(); s.bytesRead = try r.tally(); s.bytesDecoded = try r.tally(); s.lines = try r.tally()
+        s.records = try r.tally(); s.callLines = try r.tally(); s.keylessCallLines = try r.tally(); s.skipped = try r.tally()
+        s.lateDropped = try r.tally(); s.unmatched = try r.tally()
+        s.truncations = try r.tally()
         for _ in 0..<(try r.count()) {
             let name = try r.string()
-            let n = try r.int()
+            let n = try r.tally()
             guard let reason = MalformedReason(rawValue: name) else { throw ByteReader.Truncated() }
             s.malformedByReason[reason] = n
         }
         for _ in 0..<(try r.count()) {
             let path = try r.string()
             guard let kind = DecodeDamage.Kind(rawValue: try r.string()) else { throw ByteReader.Truncated() }
-            let offset = try r.int()
+            let offset = try r.tally()
             let resumed = try r.int()
+            guard resumed >= -1, resumed <= 1 << 48 else { throw ByteReader.Truncated() }
             s.damage.append(DecodeDamage(path: path, kind: kind, offset: offset, resumedAt: resumed < 0 ? nil : resumed))
         }
         return s

@@ -159,13 +159,13 @@ public struct Checkpoint: Sendable {
                 let source = try r.int()
                 let filePath = try r.string()
                 let fp = Fingerprint(prefix: try r.bytes(try r.count()))
-                let offset = try r.int()
+                let offset = try r.tally()
                 let complete = try r.bool()
                 guard source >= 0, source < n else { throw ByteReader.Truncated() }
                 var f = FilePosition(source: source, path: filePath, fingerprint: fp, decodedOffset: offset, complete: complete)
                 f.device = try r.uint64()
                 f.inode = try r.uint64()
-                f.resume = ResumePoint(fileOffset: try r.int(), decodedOffset: try r.int())
+                f.resume = ResumePoint(fileOffset: try r.tally(), decodedOffset: try r.tally())
                 f.resumeIsGzip = try r.bool()
                 c.files.append(f)
             }
