@@ -9,7 +9,7 @@ seconds=${1:-600}
 logs=${AOCPIPE_FUZZ_WORK:-/tmp/aocpipe-fuzz}/logs
 mkdir -p "$logs"
 # Build first, one at a time (the builds share a scratch directory).
-for t in cdr json gzip checkpoint pipeline; do "$here/run.sh" "$t" 1 >/dev/null 2>"$logs/$t.build" || { cat "$logs/$t.build" >&2; exit 1; }; done
+for t in cdr json gzip checkpoint pipeline; do "$here/run.sh" "$t" 0 >/dev/null 2>"$logs/$t.build" || { cat "$logs/$t.build" >&2; exit 1; }; done
 run() { "$here/run.sh" "$1" "$seconds" >"$logs/$1.out" 2>"$logs/$1.log" || true; }
 run cdr & run json & wait
 run gzip & run checkpoint & wait

@@ -2,6 +2,7 @@
 # Builds one fuzz target with libFuzzer and AddressSanitizer and runs it.
 #
 #   Fuzz/run.sh TARGET [SECONDS]      TARGET: cdr, json, gzip, checkpoint, pipeline
+#                                     SECONDS 0: build only
 #
 # Seeds: Fuzz/Corpus/TARGET (committed); what the run finds grows a work corpus in
 # ${AOCPIPE_FUZZ_WORK:-/tmp/aocpipe-fuzz}/TARGET. An input that crashes, leaks, times out
@@ -20,6 +21,7 @@ esac
 scratch=$here/.build-fuzz
 swift build --package-path "$here" --scratch-path "$scratch" -c debug --product "$product" \
   --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library >&2
+[ "$seconds" = 0 ] && exit 0
 work=${AOCPIPE_FUZZ_WORK:-/tmp/aocpipe-fuzz}/$target
 mkdir -p "$work" "$here/Regressions/$target"
 dict=()

@@ -31,12 +31,12 @@ import Testing
         var description: String { "lines \(lines) records \(records) malformed \(malformed) damage \(damage)" }
     }
 
-    static func read(_ path: String, engine: InflateEngines.Kind, readSize: Int) throws -> Reading {
+    static func read(_ path: String, engine: InflateEngines.Kind, readSize: Int, bufferSize: Int = 4096) throws -> Reading {
         let config = try pipeline("sources: [{ name: t, format: asterisk-cdr, paths: [x] }]")
         let worker = SourceWorker(parser: AsteriskCDRParser(rules: config.sources[0].calls, sourceZone: bangkok),
                                   aggregate: PartialAggregate(reportZone: bangkok), source: "t", file: path)
         let reader = try FileReader(file: InputFile(path: path), sink: worker, maxLineBytes: 65536, readSize: readSize, engine: engine)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 64)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 64)
         defer { buffer.deallocate() }
         while try reader.read(into: buffer, budget: 1) > 0 {}
         reader.finish()

@@ -30,7 +30,14 @@ public final class GzipDecoder: ByteDecoder {
     var state = State.boundary
     /// File offset of the next byte to read into `input`.
     var readOffset: Int
-    public private(set) var decodedOffset: Int
+    /// Decoded bytes the engine has produced (and not discarded), counted from the file's start.
+    var engineOffset: Int
+    /// Decoded bytes given out so far: all the engine produced but what is held back.
+    public var decodedOffset: Int { engineOffset - heldCount }
+    /// ISA-L's output of the member being decoded, held back from the caller until more is
+    /// decoded or the member ends (see `holdBack`).
+    let held: UnsafeMutableRawBufferPointer
+    var heldCount = 0
     /// Where the current member started, and where the members decoding may restart from.
     var memberStart: Int
     var memberDecodedStart: Int
@@ -50,15 +57,30 @@ public final class GzipDecoder: ByteDecoder {
         self.file = file
         self.live = live
         readOffset = resume.fileOffset
-        decodedOffset = resume.decodedOffset
+        engineOffset = resume.decodedOffset
         memberStart = resume.fileOffset
         memberDecodedStart = resume.decodedOffset
         memberStarts = [resume]
-        engine = try InflateEngines.make(kind ?? InflateEngines.preferred(live: live), path: file.path)
+        let chosen = kind ?? InflateEngines.preferred(live: live)
+        engine = try InflateEngines.make(chosen, path: file.path)
+        held = .allocate(byteCount: chosen == .zlib || live ? 0 : Self.holdBack, alignment: 16)
         input = .allocate(byteCount: max(readSize, 1), alignment: 16)
     }
 
-    deinit { input.deallocate() }
+    deinit {
+        input.deallocate()
+        held.deallocate()
+    }
+
+    /// How much of a damaged member's output may be taken back (ISA-L only). ISA-L finds some
+    /// damage later than zlib does (it takes Huffman tables zlib refuses, and decodes on until
+    /// a code it has no symbol for): the bytes between are garbage that zlib never gives. On
+    /// damage the member is decoded again with zlib; what ISA-L gave of it is still in the
+    /// caller's buffer, or held here, is taken back, so both builds give the same bytes unless
+    /// ISA-L ran more than this far past zlib's stop (not seen in a corpus of every
+    /// single-byte change). With caller buffers of at least 4x this, it costs a copy of 1/16
+    /// of the bytes.
+    static let holdBack = 64 * 1024
 
     public func resumePoint(for decoded: Int) -> ResumePoint {
         // Members that start after `decoded` are not needed; nor any before the last that
@@ -70,12 +92,23 @@ public final class GzipDecoder: ByteDecoder {
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> (count: Int, gap: Bool) {
         var produced = 0
+        // Bytes at the end of `buffer` from the member being decoded (they can be taken back).
+        var memberBytes = 0
+        if heldCount > 0 {
+            let n = min(heldCount, buffer.count)
+            buffer.baseAddress!.copyMemory(from: held.baseAddress!, byteCount: n)
+            if n < heldCount { held.baseAddress!.copyMemory(from: held.baseAddress! + n, byteCount: heldCount - n) }
+            heldCount -= n
+            produced = n
+            memberBytes = n
+        }
         while produced < buffer.count {
             switch state {
             case .done:
                 return (produced, false)
             case .boundary:
                 let started = try startNextMember(at: bytesConsumed)
+                memberBytes = 0
                 if headerRejected {
                     headerRejected = false
                     return (produced, true)  // a damaged member is a gap, as when zlib finds the damage
@@ -83,12 +116,13 @@ public final class GzipDecoder: ByteDecoder {
                 guard started else { return (produced, false) }
             case .resync(let from):
                 guard try resync(from: from) else { return (produced, false) }
+                memberBytes = 0
             case .inMember:
                 if engine.availableInput == 0 {
                     let n = try file.read(at: readOffset, into: input)
                     if n == 0 {
                         if live { return (produced, false) }  // more may come
-                        if try fallBackToZlib() { continue }
+                        if try fallBackToZlib(produced: &produced, memberBytes: &memberBytes) { continue }
                         damage.append(DecodeDamage(path: file.path, kind: .truncatedMember, offset: memberStart, resumedAt: nil))
                         state = .done
                         return (produced, true)
@@ -104,8 +138,9 @@ public final class GzipDecoder: ByteDecoder {
                     discard -= d
                     written -= d
                 }
-                decodedOffset += written  // kept current: member starts record it
+                engineOffset += written  // kept current: member starts record it
                 produced += written
+                memberBytes += written
                 switch outcome {
                 case .more:
                     continue
@@ -113,8 +148,9 @@ public final class GzipDecoder: ByteDecoder {
                     let boundary = bytesConsumed
                     dropInput(resumeAt: boundary)
                     state = .boundary
+                    memberBytes = 0
                 case .damaged:
-                    if try fallBackToZlib() { continue }
+                    if try fallBackToZlib(produced: &produced, memberBytes: &memberBytes) { continue }
                     // The bytes decoded before the damage stand; look for the next member
                     // from just after this one's start.
                     let start = memberStart
@@ -127,6 +163,14 @@ public final class GzipDecoder: ByteDecoder {
                 }
             }
         }
+        // The buffer is full inside a member ISA-L is decoding: its last bytes wait, so that
+        // damage found soon after can still take them back.
+        if case .inMember = state, heldCount == 0, held.count > 0, !(engine is ZlibEngine), buffer.count >= 4 * held.count {
+            let keep = min(memberBytes, held.count)
+            held.baseAddress!.copyMemory(from: buffer.baseAddress! + produced - keep, byteCount: keep)
+            heldCount = keep
+            produced -= keep
+        }
         return (produced, false)
     }
 
@@ -134,12 +178,19 @@ public final class GzipDecoder: ByteDecoder {
     /// keeps the end of its input until more arrives). To report exactly what zlib would,
     /// the member is decoded again with zlib from its start, dropping what was already
     /// given out. False when the engine is zlib already.
-    func fallBackToZlib() throws(InputError) -> Bool {
+    /// What of the member is still in the caller's buffer (`memberBytes` at the end of
+    /// `produced`) is taken back first, so zlib's bytes replace it; only what was given out
+    /// before this read is dropped from zlib's output.
+    func fallBackToZlib(produced: inout Int, memberBytes: inout Int) throws(InputError) -> Bool {
         guard !(engine is ZlibEngine) else { return false }
         engine = try ZlibEngine(path: file.path)
         try engine.reset()
         dropInput(resumeAt: memberStart)
-        discard = decodedOffset - memberDecodedStart
+        let back = min(memberBytes, produced)
+        produced -= back
+        engineOffset -= back
+        memberBytes = 0
+        discard = engineOffset - memberDecodedStart
         state = .inMember
         return true
     }
@@ -154,10 +205,10 @@ public final class GzipDecoder: ByteDecoder {
         try engine.reset()
         dropInput(resumeAt: offset)
         memberStart = offset
-        memberDecodedStart = decodedOffset
+        memberDecodedStart = engineOffset
         discard = 0  // what zlib could not decode again of a damaged member is gone with it
         // Finite decoders are never resumed mid-file: keep only the current member's start.
-        let point = ResumePoint(fileOffset: offset, decodedOffset: decodedOffset)
+        let point = ResumePoint(fileOffset: offset, decodedOffset: engineOffset)
         if live { memberStarts.append(point) } else { memberStarts = [point] }
         state = .inMember
     }
@@ -186,7 +237,7 @@ public final class GzipDecoder: ByteDecoder {
             // checkpoint goes on from there (`resumePoint`).
             if !live {
                 state = .done
-                memberStarts = [ResumePoint(fileOffset: offset, decodedOffset: decodedOffset)]
+                memberStarts = [ResumePoint(fileOffset: offset, decodedOffset: engineOffset)]
             }
             return false
         }
