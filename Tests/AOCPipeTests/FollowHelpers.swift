@@ -144,20 +144,17 @@ final class CDRWriter {
     func write(_ n: Int) {
         for _ in 0..<n {
             time += 37  // about 2,300 calls a day: several days per test
-            sequence += 1
-            let call = GeneratedCall(src: 812_000_000 + sequence, dst: "1441", dcontext: "aoc-hotline", start: time,
-                                     answer: time + 10, end: time + 100, disposition: "ANSWERED", agent: 1, sequence: sequence)
-            var line: [UInt8] = []
-            call.append(to: &line, offset: 7 * 3600)
-            handle.seekToEndOfFile()
-            handle.write(Data(line))
+            writeLine(start: time)
             truth[Text.localDate(time, offset: 7 * 3600), default: 0] += 1
         }
     }
 
     /// Appends one line of a call starting at `start` (UTC seconds), left out of `truth`: a
     /// line dated by a wrong clock or a damaged record.
-    func writeOutlier(start: Int) {
+    func writeOutlier(start: Int) { writeLine(start: start) }
+
+    /// One hotline line of a new call (an answered one, in Bangkok time), in one write.
+    private func writeLine(start: Int) {
         sequence += 1
         let call = GeneratedCall(src: 812_000_000 + sequence, dst: "1441", dcontext: "aoc-hotline", start: start,
                                  answer: start + 10, end: start + 100, disposition: "ANSWERED", agent: 1, sequence: sequence)
