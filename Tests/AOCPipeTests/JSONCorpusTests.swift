@@ -9,7 +9,7 @@ import Testing
 /// gzip, on one thread and two, so both builds (`.ci/run` runs this suite under ISA-L too)
 /// are held to the same counts. Written after the categories of nst/JSONTestSuite, against
 /// whose 318 files aocpipe was also run (docs/FORMATS.md, "Strict JSON").
-@Suite struct JSONCorpusTests {
+@Suite(.serialized) struct JSONCorpusTests {
     static let valid: [String] = [
         // numbers: int, frac, exp (RFC 8259 section 6)
         "0", "-0", "1", "-1", "123456789012345678901234567890", "1.5", "-0.0", "0.1e1", "1e9", "1E+9", "1e-9",
@@ -97,6 +97,28 @@ import Testing
                 #expect(r.totals.counters.accountsFrozen == 3 * Self.valid.count)
             }
         }
+    }
+
+    /// follow reads the corpus as batch does (its parser, its BOM rule): the same counts.
+    @Test func followCountsTheCorpusAsBatchDoes() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let text = (Self.lines(Self.valid) + Self.lines(Self.invalid)).joined(separator: "\n") + "\n"
+        _ = dir.file("freeze.jsonl", [0xEF, 0xBB, 0xBF] + Array(text.utf8))
+        let f = try Follower(dir: dir.path, sources: """
+              - { name: freeze, format: freeze-jsonl, paths: ["\(dir.path)/freeze.jsonl"] }
+            """)
+        try f.start()
+        let deadline = Date().addingTimeInterval(30)
+        var input: [String: Any] = [:]
+        while Date() < deadline {
+            input = (f.document?["input"] as? [String: Any]) ?? [:]
+            if input["lines"] as? Int == 3 * (Self.valid.count + Self.invalid.count) { break }
+            usleep(50_000)
+        }
+        #expect(f.stop() == 0)
+        #expect(input["records"] as? Int == 3 * Self.valid.count)
+        #expect(input["malformed_by_reason"] as? [String: Int] == ["bad_json": 3 * Self.invalid.count])
     }
 
     @Test func aLineIsOneObjectAndNothingElse() {
