@@ -105,6 +105,19 @@ import Testing
         }
     }
 
+    /// A file shorter than a fingerprint (1 KiB) when first read is known by its start.
+    @Test func aFileThatWasShortWhenReadIsReadOnWhenItGrows() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let config = try Self.config(["Master.csv"], in: dir)
+        let state = dir.path + "/state"
+        _ = dir.file("Master.csv", Self.lines(0..<2))
+        #expect(try Self.batch(config, checkpoint: state).report.totals.counters.calls == 2)
+        _ = dir.file("Master.csv", Self.lines(0..<50))
+        let r = try Self.batch(config, checkpoint: state).report
+        #expect(r.totals.counters.calls == 50 && r.input.lines == 50)
+    }
+
     @Test func aRotatedAndCompressedFileIsNotCountedAgain() throws {
         let dir = TempDir()
         defer { dir.remove() }

@@ -86,10 +86,16 @@ public struct BatchRunner: Sendable {
         items.sort { $0.size != $1.size ? $0.size > $1.size : $0.path < $1.path }
         let start = try checkpointPath.flatMap { (p) throws(CheckpointError) in try Checkpoint.load(from: p, for: config) }
             ?? Checkpoint(config: config)
-        // Files an earlier run read to their end, by content: skipped if unchanged, else read from where it stopped.
-        var done: [FileKey: Checkpoint.FilePosition] = [:]
-        for p in start.files where p.complete { done[FileKey(source: p.source, fingerprint: p.fingerprint)] = p }
-        let counted = done
+        // Files an earlier run read to their end, by content: skipped if unchanged, else read
+        // from where it stopped. A file shorter than a fingerprint then is found by its start.
+        let complete = start.files.filter(\.complete)
+        let counted = Dictionary(complete.map { (FileKey(source: $0.source, fingerprint: $0.fingerprint), $0) }, uniquingKeysWith: { $1 })
+        let short = complete.filter { $0.fingerprint.length < Fingerprint.span }
+        @Sendable func earlier(_ source: Int, _ fingerprint: Fingerprint?) -> Checkpoint.FilePosition? {
+            guard let fingerprint else { return nil }
+            return counted[FileKey(source: source, fingerprint: fingerprint)]
+                ?? short.last { $0.source == source && fingerprint.prefix.starts(with: $0.fingerprint.prefix) }
+        }
 
         let sources = config.sources
         let zone = config.zone
@@ -127,7 +133,7 @@ public struct BatchRunner: Sendable {
                     }
                     // A file with bytes that decode to nothing (a gzip file damaged or cut in
                     // its first member) is read all the same: its damage is reported.
-                    let before = fingerprint.flatMap { counted[FileKey(source: item.source, fingerprint: $0)] }
+                    let before = earlier(item.source, fingerprint)
                     if let before, before.isUnchanged(file) {
                         counter.add(item.size)
                         committed.withLock { $0.resumed += 1 }
@@ -158,8 +164,8 @@ public struct BatchRunner: Sendable {
                             position.resume = result.resume
                             position.resumeIsGzip = try Decoding.isGzip(file)
                             // A file read on from an earlier run's position has one entry: this.
-                            if before != nil, let k = state.checkpoint.files.firstIndex(where: {
-                                $0.complete && $0.source == item.source && $0.fingerprint == fingerprint
+                            if let before, let k = state.checkpoint.files.firstIndex(where: {
+                                $0.complete && $0.source == item.source && $0.fingerprint == before.fingerprint
                             }) {
                                 state.checkpoint.files[k] = position
                             } else {

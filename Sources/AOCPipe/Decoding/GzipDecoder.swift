@@ -77,9 +77,9 @@ public final class GzipDecoder: ByteDecoder {
     /// a code it has no symbol for): the bytes between are garbage that zlib never gives. On
     /// damage the member is decoded again with zlib; what ISA-L gave of it is still in the
     /// caller's buffer, or held here, is taken back, so both builds give the same bytes unless
-    /// ISA-L ran more than this far past zlib's stop (not seen in a corpus of every
-    /// single-byte change). With caller buffers of at least 4x this, it costs a copy of 1/16
-    /// of the bytes.
+    /// ISA-L ran more than this far past zlib's stop (not seen in thousands of single-byte
+    /// changes). Only with caller buffers of at least 4x this (batch's are 1 MiB); it costs a
+    /// copy of 1/16 of the bytes.
     static let holdBack = 64 * 1024
 
     public func resumePoint(for decoded: Int) -> ResumePoint {
@@ -176,11 +176,10 @@ public final class GzipDecoder: ByteDecoder {
 
     /// ISA-L, at damage or a cut, may still hold decoded bytes it has not written out (it
     /// keeps the end of its input until more arrives). To report exactly what zlib would,
-    /// the member is decoded again with zlib from its start, dropping what was already
-    /// given out. False when the engine is zlib already.
-    /// What of the member is still in the caller's buffer (`memberBytes` at the end of
-    /// `produced`) is taken back first, so zlib's bytes replace it; only what was given out
-    /// before this read is dropped from zlib's output.
+    /// the member is decoded again with zlib from its start. What of the member is still in
+    /// the caller's buffer (`memberBytes` at the end of `produced`) is taken back first, so
+    /// zlib's bytes replace it; only what was given out before this read is dropped from
+    /// zlib's output. False when the engine is zlib already.
     func fallBackToZlib(produced: inout Int, memberBytes: inout Int) throws(InputError) -> Bool {
         guard !(engine is ZlibEngine) else { return false }
         engine = try ZlibEngine(path: file.path)
