@@ -55,6 +55,28 @@ import Testing
         #expect(Self.days(third.report) == Self.days(fresh.report))
     }
 
+    /// State files hold what they must only for their owner: checkpoint and quarantine 0600,
+    /// whatever the umask lets through, in batch and in follow's appends.
+    @Test func checkpointAndQuarantineAreTheOwnersOnly() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        func mode(_ path: String) throws -> Int {
+            try #require((try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue)
+        }
+        let state = dir.path + "/state"
+        _ = try BatchRunner(config: Self.sampleConfig(), jobs: 1, progress: .never).run(checkpointPath: state)
+        #expect(try mode(state) == 0o600)
+        let sample = QuarantineSample(source: "s", file: "f", offset: 0, reason: .badJSON, bytes: Array("x".utf8))
+        let batchQuarantine = dir.path + "/q/batch.jsonl"
+        try Quarantine.write([sample], to: batchQuarantine)
+        #expect(try mode(batchQuarantine) == 0o600)
+        // Appended (follow): created 0600, and an older file's wider permissions taken away.
+        let followQuarantine = dir.file("follow.jsonl", "")
+        chmod(followQuarantine, 0o644)
+        try Quarantine.append([sample], to: followQuarantine)
+        #expect(try mode(followQuarantine) == 0o600)
+    }
+
     @Test func damagedCheckpointsAreRefusedWhole() throws {
         let dir = TempDir()
         defer { dir.remove() }
@@ -83,7 +105,11 @@ import Testing
         #expect(refusal(future)?.contains("newer aocpipe") == true)
         var other = config
         other.sources[0].calls.hotline = ["1202"]
-        #expect(refusal(good, other)?.contains("another pipeline") == true)
+        #expect(refusal(good, other)?.contains("other settings of pipeline aoc1441") == true)
+        // Another pipeline with the same sources (as a generated one has): refused, naming both.
+        var renamed = config
+        renamed.name = "synthetic"
+        #expect(refusal(good, renamed)?.contains(#"belongs to pipeline "aoc1441", not "synthetic""#) == true)
         #expect(refusal(good) == nil)
         // Through the runner too: nothing runs from a bad checkpoint.
         let bad = dir.file("bad-state", flipped)

@@ -58,6 +58,23 @@ import Testing
         #expect(usage.status != 0)
     }
 
+    /// A checkpoint another pipeline wrote is refused by both modes, naming both, before
+    /// anything is read (the same sources, as a copied pipeline file has, are no excuse).
+    @Test func anotherPipelinesCheckpointIsRefusedByBatchAndFollow() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let state = dir.path + "/state"
+        #expect(try Self.run(["batch", "Pipelines/aoc1441.yaml", "--progress", "never", "--checkpoint", state]).status == 0)
+        let yaml = try String(contentsOfFile: packageRoot + "/Pipelines/aoc1441.yaml", encoding: .utf8)
+        let other = dir.file("other.yaml", yaml.replacingOccurrences(of: "name: aoc1441", with: "name: other"))
+        for command in ["batch", "follow"] {
+            let r = try Self.run([command, other, "--checkpoint", state])
+            #expect(r.status == 2, "\(command)")
+            #expect(r.stderr.contains(#"belongs to pipeline "aoc1441", not "other""#), "\(command): \(r.stderr)")
+            #expect(r.stdout.isEmpty)
+        }
+    }
+
     @Test func outputFileAndQuarantineKeepPersonalDataOffTheTerminal() throws {
         let dir = TempDir()
         defer { dir.remove() }

@@ -107,7 +107,7 @@ public struct Checkpoint: Sendable {
     }
 
     public func save(to path: String, crashPoint: ((AtomicFile.Stage) -> Void)? = nil) throws(AtomicFile.WriteError) {
-        try AtomicFile.write(encoded(), to: path, crashPoint: crashPoint)
+        try AtomicFile.write(encoded(), to: path, mode: AtomicFile.privateMode, crashPoint: crashPoint)
     }
 
     /// Loads the checkpoint at `path` for `config`: nil if there is none; an error if it is
@@ -142,10 +142,15 @@ public struct Checkpoint: Sendable {
         var r = ByteReader(payload)
         do {
             var c = Checkpoint(config: config)
-            c.pipeline = try r.string()
+            let name = try r.string()
+            // Another pipeline's state, even one with the same sources, is never merged.
+            guard name == config.name else {
+                throw refuse("belongs to pipeline \"\(name)\", not \"\(config.name)\"; give each pipeline its own checkpoint")
+            }
+            c.pipeline = name
             let digest = try r.fixed64()
             guard digest == c.configDigest else {
-                throw refuse("belongs to another pipeline (\(c.pipeline)) or one whose zone, formats or call rules changed; move it away to start over")
+                throw refuse("was written under other settings of pipeline \(name) (its zone, its sources' names, formats or zones, or call rules changed); move it away to start over")
             }
             c.aggregate = try PartialAggregate.decode(&r, zone: config.zone)
             let n = try r.count()

@@ -61,12 +61,15 @@ final class Sink {
         }
     }
 
-    static func append(_ text: String, to path: String) throws {
+    /// `mode`: for a file it creates; `AtomicFile.privateMode` also takes an existing file's
+    /// other permissions away (a quarantine written 0644 by an older aocpipe).
+    static func append(_ text: String, to path: String, mode: mode_t = 0o644) throws {
         let url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode)
         guard fd >= 0 else { throw AtomicFile.WriteError(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
+        if mode == AtomicFile.privateMode { fchmod(fd, mode) }
         let bytes = Array(text.utf8)
         let n = bytes.withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
         guard n == bytes.count, fsync(fd) == 0 else { throw AtomicFile.WriteError(path: path, reason: String(cString: strerror(errno))) }

@@ -18,7 +18,11 @@ public enum AtomicFile {
     /// (`.beforeRename`) and after the rename (`.afterRename`), where a process may die.
     public enum Stage: Sendable { case beforeRename, afterRename }
 
-    public static func write(_ bytes: [UInt8], to path: String,
+    /// Files that hold state or personal data (checkpoints, the quarantine): the owner only.
+    public static let privateMode: mode_t = 0o600
+
+    /// `mode`: the new file's permissions (less the umask); the file replaced keeps none of its own.
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644,
                              crashPoint: ((Stage) -> Void)? = nil) throws(WriteError) {
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
@@ -28,7 +32,7 @@ public enum AtomicFile {
             throw WriteError(path: path, reason: "cannot create directory \(dir)")
         }
         let temp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
         var ok = true
         var failure = ""
@@ -68,7 +72,7 @@ public enum AtomicFile {
         }
     }
 
-    public static func write(_ text: String, to path: String) throws(WriteError) {
-        try write(Array(text.utf8), to: path)
+    public static func write(_ text: String, to path: String, mode: mode_t = 0o644) throws(WriteError) {
+        try write(Array(text.utf8), to: path, mode: mode)
     }
 }
