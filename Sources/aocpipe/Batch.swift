@@ -26,7 +26,7 @@ struct Batch: ParsableCommand {
     @Option(help: "Progress bar on stderr: auto (when stderr is a terminal), always, never.")
     var progress: BatchRunner.ProgressMode = .auto
 
-    @Option(help: "Where to write samples of malformed lines (default: the pipeline's quarantine.path, else .aocpipe/<name>-quarantine.jsonl).")
+    @Option(help: "Where to write samples of malformed lines, 0600: they hold raw lines (default: the pipeline's quarantine.path; none when neither says).")
     var quarantine: String?
 
     @Option(help: "Checkpoint file: resume from it if present, keep it current while running (every checkpoint.every), so a run killed part-way resumes where it stopped.")
@@ -49,12 +49,15 @@ struct Batch: ParsableCommand {
         for damage in report.input.damage { warn("warning: \(damage)") }
         for d in report.input.duplicates { warn("skipped \(d.path): \(d.why.phrase) \(d.sameAs), which is read") }
         if report.input.malformed > 0 {
-            let path = config.quarantineFile(override: quarantine)
-            do {
-                try Quarantine.write(outcome.samples, to: path)
-                warn("warning: \(Quarantine.summary(report.input)); samples in \(path)")
-            } catch {
-                warn("warning: \(Quarantine.summary(report.input)); \(error)")
+            if let path = config.quarantineFile(override: quarantine) {
+                do {
+                    try Quarantine.write(outcome.samples, to: path)
+                    warn("warning: \(Quarantine.summary(report.input)); samples in \(path)")
+                } catch {
+                    warn("warning: \(Quarantine.summary(report.input)); \(error)")
+                }
+            } else {
+                warn("warning: \(Quarantine.summary(report.input)); to keep samples, set quarantine.path or --quarantine")
             }
         }
         let text = Renderer.render(report, as: format, windows: windows)

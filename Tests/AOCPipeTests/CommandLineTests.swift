@@ -75,6 +75,22 @@ import Testing
         }
     }
 
+    /// The quarantine holds raw lines: with no `quarantine.path` and no `--quarantine`,
+    /// batch writes none (it wrote `.aocpipe/NAME-quarantine.jsonl` in the current directory).
+    @Test func noQuarantineIsWrittenWhereNobodyAskedForOne() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let cut = #""","0812345678","1441""#
+        _ = dir.file("Master.csv", AsteriskCDRParserTests.example + "\n" + cut + "\n")
+        let yaml = dir.file("p.yaml", "name: p\nsources:\n  - { name: t, format: asterisk-cdr, paths: [Master.csv] }\n")
+        let r = try Self.run(["batch", yaml, "--progress", "never"], in: dir.path)
+        #expect(r.status == 0)
+        #expect(r.stderr.contains("1 malformed line(s): column_count 1; to keep samples, set quarantine.path or --quarantine"), "\(r.stderr)")
+        #expect(!r.stderr.contains("0812345678") && !r.stdout.contains("0812345678"))
+        let left = try FileManager.default.subpathsOfDirectory(atPath: dir.path).sorted()
+        #expect(left == ["Master.csv", "p.yaml"], "\(left)")
+    }
+
     @Test func outputFileAndQuarantineKeepPersonalDataOffTheTerminal() throws {
         let dir = TempDir()
         defer { dir.remove() }

@@ -8,7 +8,8 @@ public struct FollowSettings: Sendable {
     public var sinks: [SinkSettings]
     /// What the HTTP endpoint serves (windows, horizon), when there is one.
     public var endpoint: SinkSettings?
-    public var quarantinePath: String
+    /// Where malformed lines' samples go; none kept when nil.
+    public var quarantinePath: String?
     /// Crash tests only (see `CrashPoint`).
     public var crashPoint: CrashPoint?
 

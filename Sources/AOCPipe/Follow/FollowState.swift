@@ -9,7 +9,7 @@ final class FollowState {
     let logger: Logger
     var checkpoint: Checkpoint
     let tracker: FileTracker
-    let quarantinePath: String
+    let quarantinePath: String?
     /// Malformed lines sampled and not yet written to the quarantine file.
     private(set) var pendingSamples: [QuarantineSample] = []
     /// Files that could not be read at the last read (for `/healthz`).
@@ -18,7 +18,7 @@ final class FollowState {
     /// Decoded bytes one file may add in one read, so that one busy file cannot hold up the rest.
     static let budgetPerRead = 64 << 20
 
-    init(config: PipelineConfig, checkpoint: Checkpoint, quarantinePath: String, logger: Logger) {
+    init(config: PipelineConfig, checkpoint: Checkpoint, quarantinePath: String?, logger: Logger) {
         self.config = config
         self.quarantinePath = quarantinePath
         self.logger = logger
@@ -79,7 +79,7 @@ final class FollowState {
         }
         let source = tail.source
         checkpoint.sources[source] += result.stats
-        pendingSamples += result.samples
+        if quarantinePath != nil { pendingSamples += result.samples }  // else counted, not kept
         guard result.stats.lines > 0 else { return false }
         checkpoint.sources[source].lateDropped += checkpoint.aggregate.merge(result.aggregate, retentionMillis: config.retentionMillis)
         countCalls(result.callLines, source: source)
@@ -118,7 +118,7 @@ final class FollowState {
     /// checkpoint with every file's position now (when it is due, or `force`d).
     func save(with checkpointer: Checkpointer, force: Bool = false) {
         guard force || checkpointer.isDue else { return }
-        if !pendingSamples.isEmpty {
+        if let quarantinePath, !pendingSamples.isEmpty {
             do {
                 try Quarantine.append(pendingSamples, to: quarantinePath)
                 pendingSamples.removeAll()

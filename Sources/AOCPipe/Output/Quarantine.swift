@@ -29,9 +29,9 @@ extension Quarantine {
 }
 
 extension PipelineConfig {
-    /// The quarantine file: the one named on the command line, else `quarantine.path`, else
-    /// `Defaults.quarantinePath`.
-    public func quarantineFile(override: String? = nil) -> String {
-        override ?? quarantinePath ?? Defaults.quarantinePath(pipeline: name)
+    /// The quarantine file: the one named on the command line, else `quarantine.path`; none
+    /// when neither names one (it holds raw lines: never written where nobody asked).
+    public func quarantineFile(override: String? = nil) -> String? {
+        override ?? quarantinePath
     }
 }

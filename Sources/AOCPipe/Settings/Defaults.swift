@@ -29,6 +29,4 @@ public enum Defaults {
     /// Malformed lines kept as samples, per file.
     public static let samplesPerFile = 20
 
-    /// Batch's quarantine file when neither `--quarantine` nor `quarantine.path` names one.
-    public static func quarantinePath(pipeline: String) -> String { ".aocpipe/\(pipeline)-quarantine.jsonl" }
 }
