@@ -75,6 +75,29 @@ import Testing
         }
     }
 
+    /// One process per checkpoint: a second follower or a batch on a checkpoint a follower
+    /// holds exits 2 naming the holder's pid; a checkpoint that cannot be written stops the run
+    /// at start (exit 1), not at the first checkpoint.
+    @Test func aCheckpointServesOneProcessAndIsProbedAtStart() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let (f, writer) = try FollowTests.followedCDRLog(dir.path + "/Master.csv", in: dir)
+        writer.write(10)
+        try f.start()
+        let pid = try #require(f.process?.processIdentifier)
+        for command in ["follow", "batch"] {
+            let r = try Self.run([command, f.pipeline, "--checkpoint", dir.path + "/state"])
+            #expect(r.status == 2, "\(command)")
+            #expect(r.stderr.contains("is in use by another aocpipe (pid \(pid))"), "\(command): \(r.stderr)")
+        }
+        #expect(f.stop() == 0)
+        // Once the holder is gone, the checkpoint is free.
+        #expect(try Self.run(["batch", f.pipeline, "--checkpoint", dir.path + "/state"]).status == 0)
+        let unusable = try Self.run(["follow", f.pipeline, "--checkpoint", "/proc/aocpipe-none/state"])
+        #expect(unusable.status == 1)
+        #expect(unusable.stderr.contains("cannot use checkpoint /proc/aocpipe-none/state"))
+    }
+
     /// The quarantine holds raw lines: with no `quarantine.path` and no `--quarantine`,
     /// batch writes none (it wrote `.aocpipe/NAME-quarantine.jsonl` in the current directory).
     @Test func noQuarantineIsWrittenWhereNobodyAskedForOne() throws {

@@ -84,6 +84,9 @@ public struct BatchRunner: Sendable {
         }
         // Largest first, so the last file to finish is a small one.
         items.sort { $0.size != $1.size ? $0.size > $1.size : $0.path < $1.path }
+        // One process per checkpoint, taken before it is read and held to the end of the run.
+        let lock = try checkpointPath.map { try CheckpointLock(for: $0) }
+        defer { withExtendedLifetime(lock) {} }
         let start = try checkpointPath.flatMap { (p) throws(CheckpointError) in try Checkpoint.load(from: p, for: config) }
             ?? Checkpoint(config: config)
         // Files an earlier run read to their end, by content: skipped if unchanged, else read

@@ -44,6 +44,7 @@ public final class FollowRunner: @unchecked Sendable {
     var changedSinceEmit = true
     var emitScheduled = false
     let started = DispatchTime.now()
+    let lock: CheckpointLock?
 
     /// Loads the checkpoint (refusing a bad one) and prepares the sinks; nothing runs yet.
     public init(config: PipelineConfig, settings: FollowSettings, metrics: MetricsStore? = nil, logger: Logger) throws {
@@ -51,6 +52,8 @@ public final class FollowRunner: @unchecked Sendable {
         self.logger = logger
         self.metrics = metrics
         let path = settings.checkpointPath
+        // One process per checkpoint, held while this runner lives.
+        lock = try path.map { try CheckpointLock(for: $0) }
         if let path { AtomicFile.removeLeftovers(of: path) }
         var checkpoint: Checkpoint
         if let path, let loaded = try Checkpoint.load(from: path, for: config) {
