@@ -80,6 +80,27 @@ import Testing
                     "malformed_by_reason", "late_dropped", "unmatched"] { #expect(input[key] != nil, "input.\(key)") }
     }
 
+    /// A window without freezes has no freeze mean or share within the SLA: JSON says `null`
+    /// and CSV leaves the fields empty (a 0 there pulled any average of windows down).
+    @Test func windowsWithoutFreezesHaveNoLatencyNumbers() throws {
+        let report = try Self.sampleReport()
+        let quiet = try #require(report.hours.first { $0.freeze.count == 0 })
+        let busy = try #require(report.hours.first { $0.freeze.count > 0 })
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(Renderer.json(report, windows: .hour).utf8)) as? [String: Any])
+        let hours = try #require(doc["hours"] as? [[String: Any]])
+        func freeze(_ w: WindowReport) throws -> [String: Any] {
+            let start = Text.localTimestamp(w.start, offset: w.startOffset)
+            return try #require(hours.first { $0["start"] as? String == start }?["freeze_minutes"] as? [String: Any])
+        }
+        let none = try freeze(quiet)
+        #expect(none["count"] as? Int == 0)
+        for key in ["mean", "p50", "p90", "p99", "max", "within_sla"] { #expect(none[key] is NSNull, "\(key)") }
+        #expect(try freeze(busy)["mean"] is Double || (try freeze(busy)["mean"] is Int))
+        let row = try #require(Renderer.csv(report, windows: .hour).split(separator: "\n")
+            .first { $0.contains(Text.localTimestamp(quiet.start, offset: quiet.startOffset) + ",") })
+        #expect(row.hasSuffix(",0,,,,,,"), "\(row)")
+    }
+
     @Test func csvAndJSONLCarryTheSameNumbers() throws {
         let r = try Self.sampleReport()
         let csv = Renderer.csv(r).split(separator: "\n")

@@ -24,10 +24,19 @@ public enum Renderer {
 
     // MARK: JSON
 
+    /// A window without freezes has no mean or share: `null`, never a 0 that would pull
+    /// any average of windows down.
     static func freezeJSON(_ f: FreezeStats) -> String {
-        "{\"count\":\(f.count),\"mean\":\(Text.decimal(f.meanMinutes)),\"p50\":\(Text.decimal(f.p50Minutes)),"
-            + "\"p90\":\(Text.decimal(f.p90Minutes)),\"p99\":\(Text.decimal(f.p99Minutes)),"
-            + "\"max\":\(Text.decimal(f.maxMinutes)),\"within_sla\":\(Text.decimal(f.withinSLA, places: 4))}"
+        let v = freezeValues(f, empty: "null")
+        return "{\"count\":\(f.count),\"mean\":\(v[0]),\"p50\":\(v[1]),\"p90\":\(v[2]),\"p99\":\(v[3]),\"max\":\(v[4]),\"within_sla\":\(v[5])}"
+    }
+
+    /// Mean, p50, p90, p99, max (minutes) and the share within the SLA, as text; `empty` for
+    /// each when the window has no freeze.
+    static func freezeValues(_ f: FreezeStats, empty: String) -> [String] {
+        guard f.count > 0 else { return Array(repeating: empty, count: 6) }
+        return [Text.decimal(f.meanMinutes), Text.decimal(f.p50Minutes), Text.decimal(f.p90Minutes), Text.decimal(f.p99Minutes),
+                Text.decimal(f.maxMinutes), Text.decimal(f.withinSLA, places: 4)]
     }
 
     static func metricsJSON(_ w: WindowReport) -> String {
@@ -104,8 +113,7 @@ public enum Renderer {
             let f = w.freeze
             s += "\(kind),\(Text.localTimestamp(w.start, offset: w.startOffset)),\(Text.localTimestamp(w.end, offset: w.endOffset)),\(w.isFinal),"
             s += w.counters.named.map { String($0.1) }.joined(separator: ",")
-            s += ",\(f.count),\(Text.decimal(f.meanMinutes)),\(Text.decimal(f.p50Minutes)),\(Text.decimal(f.p90Minutes)),"
-            s += "\(Text.decimal(f.p99Minutes)),\(Text.decimal(f.maxMinutes)),\(Text.decimal(f.withinSLA, places: 4))\n"
+            s += ",\(f.count)," + freezeValues(f, empty: "").joined(separator: ",") + "\n"
         }
         return s
     }
