@@ -68,10 +68,8 @@ enum DuplicateFiles {
         var groups: [[Int]] = []
         var full: [Fingerprint: Int] = [:]
         for (k, c) in candidates.enumerated() {
-            guard let f = c.fingerprint else { groups.append([k]); continue }
-            if f.length == Fingerprint.span {
-                if let g = full[f] { groups[g].append(k) } else { full[f] = groups.count; groups.append([k]) }
-            }
+            guard let f = c.fingerprint, f.length == Fingerprint.span else { continue }
+            if let g = full[f] { groups[g].append(k) } else { full[f] = groups.count; groups.append([k]) }
         }
         for (k, c) in candidates.enumerated() {
             guard let f = c.fingerprint, f.length < Fingerprint.span else { continue }
@@ -97,10 +95,8 @@ enum DuplicateFiles {
                         placed = true
                     case .firstIsPrefix:
                         // The new file holds the keeper's content and more: it is read instead.
+                        // (The keeper's own duplicates are pointed on to the new file below.)
                         outcome.duplicates.append(DuplicateFile(path: candidates[keeper].path, sameAs: candidates[k].path, why: .prefix))
-                        for d in outcome.duplicates.indices where outcome.duplicates[d].sameAs == candidates[keeper].path {
-                            outcome.duplicates[d].sameAs = candidates[k].path
-                        }
                         skipped.insert(keeper)
                         keepers[i] = k
                         placed = true

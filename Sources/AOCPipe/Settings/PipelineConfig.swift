@@ -104,20 +104,18 @@ public struct PipelineConfig: Sendable {
                 config.warnings.append("sources[\(i)].timezone: \(w)")
             }
         }
+        var notBefore: (millis: Int, text: String)?
         if let m = try top.mapping("aggregate", known: ["sla", "retention", "lateness", "max_future", "not_before", "fill_gaps"]) {
             config.slaMillis = try m.duration("sla") ?? config.slaMillis
             config.retentionMillis = try m.duration("retention") ?? config.retentionMillis
             config.latenessMillis = try m.duration("lateness") ?? config.latenessMillis
             config.maxFutureMillis = try m.duration("max_future") ?? config.maxFutureMillis
             config.fillGapsMillis = try m.duration("fill_gaps", zeroAllowed: true) ?? config.fillGapsMillis
-            if let (millis, text) = try m.instant("not_before", zone: config.zone) {
-                config.notBeforeMillis = millis
-                config.notBeforeText = text
-            }
+            notBefore = try m.instant("not_before", zone: config.zone)
         }
-        if config.notBeforeText == Defaults.notBeforeText {  // a date: local midnight, as if written
-            config.notBeforeMillis = config.zone.utc(local: Defaults.notBeforeMillis / 1000) * 1000
-        }
+        // The default is a date too: local midnight in the pipeline's zone, as if written.
+        (config.notBeforeMillis, config.notBeforeText) = notBefore
+            ?? (config.zone.utc(local: Defaults.notBeforeMillis / 1000) * 1000, Defaults.notBeforeText)
         if let m = try top.mapping("follow", known: ["poll", "emit_every"]) {
             config.pollMillis = try m.duration("poll") ?? config.pollMillis
             config.emitEveryMillis = try m.duration("emit_every") ?? config.emitEveryMillis
