@@ -77,6 +77,33 @@ import Testing
         #expect(try mode(followQuarantine) == 0o600)
     }
 
+    /// No log content in state: a checkpoint identifies files by hashes with lengths, and holds
+    /// calls by key hash, so neither a caller number nor an account is in it. Format 2
+    /// held each file's first 1 KiB: that one is still read (and its counts kept), and written
+    /// back without them.
+    @Test func checkpointsHoldNoPersonalData() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let config = try Self.sampleConfig()
+        let path = dir.path + "/state"
+        let first = try BatchRunner(config: config, jobs: 2, progress: .never).run(checkpointPath: path)
+        let state = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(personalData(in: state) == [])
+        // The scan finds what the old format held: the first lines of every file.
+        var loaded = try #require(try Checkpoint.load(from: path, for: config))
+        for i in loaded.files.indices {
+            loaded.files[i].fingerprint = try #require(try Fingerprint.of(InputFile(path: loaded.files[i].path)))
+        }
+        let old = loaded.encodedAsVersion2()
+        #expect(personalData(in: old).count == 5)
+        // A format-2 checkpoint is read on: nothing is counted again, and it is rewritten clean.
+        let oldPath = dir.file("old-state", old)
+        let resumed = try BatchRunner(config: config, jobs: 2, progress: .never).run(checkpointPath: oldPath)
+        #expect(resumed.resumedFiles == 28)
+        #expect(Self.days(resumed.report) == Self.days(first.report))
+        #expect(personalData(in: try Array(Data(contentsOf: URL(fileURLWithPath: oldPath)))) == [])
+    }
+
     @Test func damagedCheckpointsAreRefusedWhole() throws {
         let dir = TempDir()
         defer { dir.remove() }

@@ -24,6 +24,37 @@ import Testing
         try BatchRunner(config: config, jobs: jobs, progress: .never).run(checkpointPath: checkpoint)
     }
 
+    /// A fingerprint read back from a checkpoint has no bytes, only hashes with lengths; it
+    /// still tells the same content, a copy still being written (cut anywhere after its first
+    /// line, plain or gzip) and other content apart.
+    @Test func aStoredFingerprintKnowsItsContentByHashesAlone() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let lines = (0..<12).map { "\"\",\"08\($0)1234567\",\"1441\",\"2023-11-01 00:0\($0 % 10):00\",line \($0)\n" }.joined()
+        let text = Array(lines.utf8)
+        let taken = try #require(try Fingerprint.of(InputFile(path: dir.file("a.csv", text))))
+        var w = ByteWriter()
+        taken.encode(&w)
+        var r = ByteReader(w.bytes)
+        let stored = try Fingerprint.decode(&r)
+        #expect(stored.bytes == nil && stored == taken && stored.lineEnds == taken.lineEnds)
+        #expect(personalData(in: w.bytes) == [])
+        func relation(_ bytes: [UInt8], gzip: Bool = false) throws -> Fingerprint.Match {
+            try stored.match(InputFile(path: dir.file("other" + (gzip ? ".gz" : ""), gzip ? gzipMember(bytes) : bytes)))
+        }
+        #expect(try relation(text + Array("more\n".utf8)) == .same)
+        for cut in [text.firstIndex(of: 0x0A)! + 1, 100, 250, text.count - 1] {
+            #expect(try relation(Array(text.prefix(cut))) == .growingCopy, "cut at \(cut)")
+            #expect(try relation(Array(text.prefix(cut)), gzip: true) == .growingCopy, "gzip cut at \(cut)")
+        }
+        var edited = text
+        edited[5] = UInt8(ascii: "9")
+        #expect(try relation(edited) == .different)
+        #expect(try relation(Array(edited.prefix(120))) == .different)
+        // The start of a stored short file is recognised in a longer one by hash.
+        #expect(stored.isStart(of: try #require(try Fingerprint.of(InputFile(path: dir.file("b.csv", text + text))))))
+    }
+
     @Test func batchReadsEachContentOnceAndSaysWhatItSkipped() throws {
         let dir = TempDir()
         defer { dir.remove() }

@@ -110,3 +110,22 @@ struct SystemTool: Sendable {
     var skipNote: Comment { Comment(rawValue: "needs \(path) (apt-get install \(package); .ci/run does)") }
     var missing: Comment { Comment(rawValue: "\(path) is missing: apt-get install \(package) (.ci/run does)") }
 }
+
+/// What in `bytes` looks like personal data from the sample or generated logs (the first 5
+/// found): runs of 9 or more digits (caller numbers), account strings (`xxx-x-x1234-x`), CDR
+/// caller ids (`"Caller"`). Case ids (`AOC-...`) are the hotline's own, not personal.
+func personalData(in bytes: [UInt8]) -> [String] {
+    var found: [String] = []
+    var run = 0
+    for (i, b) in bytes.enumerated() {
+        if b >= 0x30 && b <= 0x39 { run += 1; continue }
+        if run >= 9 { found.append(String(decoding: bytes[(i - run)..<i], as: UTF8.self)) }
+        run = 0
+    }
+    if run >= 9 { found.append(String(decoding: bytes.suffix(run), as: UTF8.self)) }
+    let text = String(decoding: bytes.map { $0 < 0x80 ? $0 : 0x3F }, as: UTF8.self)
+    for marker in ["xxx-x-", "Caller"] {
+        found += text.components(separatedBy: marker).dropFirst().map { _ in marker }
+    }
+    return Array(found.prefix(5))
+}

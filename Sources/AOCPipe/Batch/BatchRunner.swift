@@ -97,7 +97,7 @@ public struct BatchRunner: Sendable {
         @Sendable func earlier(_ source: Int, _ fingerprint: Fingerprint?) -> Checkpoint.FilePosition? {
             guard let fingerprint else { return nil }
             return counted[FileKey(source: source, fingerprint: fingerprint)]
-                ?? short.last { $0.source == source && fingerprint.prefix.starts(with: $0.fingerprint.prefix) }
+                ?? short.last { $0.source == source && $0.fingerprint.isStart(of: fingerprint) }
         }
 
         let sources = config.sources

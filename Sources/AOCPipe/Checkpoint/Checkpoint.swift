@@ -8,7 +8,9 @@ import Foundation
 /// Layout: magic `AOCPCKPT`, version (u32 LE), payload length (u64 LE), CRC-32 of the payload
 /// (u32 LE), payload (`ByteWriter` encoding). A file that fails any check is refused whole.
 public struct Checkpoint: Sendable {
-    public static let version: UInt32 = 2
+    /// 3: fingerprints as hashes with lengths. 2 held each file's first 1 KiB itself (log lines
+    /// with caller numbers); it is still read, and written anew as 3.
+    public static let version: UInt32 = 3
     static let magic = Array("AOCPCKPT".utf8)
 
     /// How far one file was read.
@@ -75,7 +77,9 @@ public struct Checkpoint: Sendable {
         return Fingerprint.hash(text.utf8)
     }
 
-    public func encoded() -> [UInt8] {
+    public func encoded() -> [UInt8] { encoded(fingerprintsAsBytes: false) }
+
+    func encoded(fingerprintsAsBytes: Bool) -> [UInt8] {
         var w = ByteWriter()
         w.string(pipeline)
         w.fixed64(configDigest)
@@ -88,7 +92,13 @@ public struct Checkpoint: Sendable {
         }
         w.int(files.count)
         for f in files {
-            w.int(f.source); w.string(f.path); w.int(f.fingerprint.length); w.bytes += f.fingerprint.prefix
+            w.int(f.source); w.string(f.path)
+            if fingerprintsAsBytes {
+                let bytes = f.fingerprint.bytes ?? []
+                w.int(bytes.count); w.bytes += bytes
+            } else {
+                f.fingerprint.encode(&w)
+            }
             w.int(f.decodedOffset); w.bool(f.complete)
             w.uint64(f.device); w.uint64(f.inode); w.int(f.resume.fileOffset); w.int(f.resume.decodedOffset)
             w.bool(f.resumeIsGzip)
@@ -96,7 +106,7 @@ public struct Checkpoint: Sendable {
         let payload = w.bytes
         var out = ByteWriter()
         out.bytes = Self.magic
-        out.fixed32(Self.version)
+        out.fixed32(fingerprintsAsBytes ? 2 : Self.version)
         out.fixed64(UInt64(payload.count))
         out.fixed32(Self.crc(payload))
         return out.bytes + payload
@@ -120,6 +130,9 @@ public struct Checkpoint: Sendable {
         return try decode(Array(data), path: path, config: config)
     }
 
+    /// A checkpoint in format 2 (whose fingerprints were the bytes themselves), for tests.
+    func encodedAsVersion2() -> [UInt8] { encoded(fingerprintsAsBytes: true) }
+
     static func decode(_ bytes: [UInt8], path: String, config: PipelineConfig) throws(CheckpointError) -> Checkpoint {
         func refuse(_ problem: String) -> CheckpointError { CheckpointError(path: path, problem: problem) }
         guard bytes.count >= 8, Array(bytes[0..<8]) == magic else { throw refuse("is not an aocpipe checkpoint") }
@@ -131,7 +144,7 @@ public struct Checkpoint: Sendable {
         guard version <= Self.version else {
             throw refuse("was written by a newer aocpipe (format \(version); this one reads up to \(Self.version))")
         }
-        guard version == Self.version else {
+        guard version >= 2 else {
             throw refuse(version == 1
                 ? "was written by an older aocpipe (format 1, which counted CDR lines as calls); move it away to count again"
                 : "has an unknown format \(version)")
@@ -163,7 +176,7 @@ public struct Checkpoint: Sendable {
             for _ in 0..<(try r.count()) {
                 let source = try r.int()
                 let filePath = try r.string()
-                let fp = Fingerprint(prefix: try r.bytes(try r.count()))
+                let fp = version == 2 ? Fingerprint(bytes: try r.bytes(try r.count())) : try Fingerprint.decode(&r)
                 let offset = try r.tally()
                 let complete = try r.bool()
                 guard source >= 0, source < n else { throw ByteReader.Truncated() }

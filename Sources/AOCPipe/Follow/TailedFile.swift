@@ -37,7 +37,7 @@ final class TailedFile<Parser: LineParser>: Tail {
         self.path = path
         self.fingerprint = fingerprint
         isGzip = try Decoding.isGzip(file)
-        firstRecordMillis = AOCPipe.firstRecordMillis(in: fingerprint.prefix, parser: parser, eventTimes: eventTimes)
+        firstRecordMillis = AOCPipe.firstRecordMillis(in: fingerprint.firstBytes(of: file), parser: parser, eventTimes: eventTimes)
         let committed = position?.decodedOffset ?? 0
         // A resume point is only valid for the encoding it was taken on (a plain file's
         // offset means nothing in its compressed copy): otherwise decode from the start.

@@ -74,7 +74,7 @@ enum DuplicateFiles {
         for (k, c) in candidates.enumerated() {
             guard let f = c.fingerprint, f.length < Fingerprint.span else { continue }
             if let g = groups.firstIndex(where: { g in
-                g.contains { j in candidates[j].fingerprint.map { $0.prefix.starts(with: f.prefix) || f.prefix.starts(with: $0.prefix) } ?? false }
+                g.contains { j in candidates[j].fingerprint.map { f.isStart(of: $0) || $0.isStart(of: f) } ?? false }
             }) {
                 groups[g].append(k)
             } else {
