@@ -15,9 +15,36 @@ struct AOCPipeCommand: ParsableCommand {
     )
 }
 
-/// Prints to stderr.
+/// Prints to stderr, as `aocpipe: MESSAGE`. A failed write cannot be reported there: it is
+/// remembered, and the command exits 1 (`main.swift`).
 func warn(_ message: String) {
-    FileHandle.standardError.write(Data(("aocpipe: " + message + "\n").utf8))
+    do {
+        try StandardStream.error.write("aocpipe: " + message + "\n")
+    } catch {
+        StandardErrorFailure.happened.set()
+    }
+}
+
+/// Whether writing to stderr failed at some point of the run.
+final class StandardErrorFailure: @unchecked Sendable {
+    static let happened = StandardErrorFailure()
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}
+
+/// Writes a command's result to `path` (`-`: stdout; see `OutputFile`). A write error is one
+/// line and exit 1; a closed pipe (`| head`) ends the run quietly, exit 0.
+func writeResult(_ text: String, to path: String) throws {
+    do {
+        try OutputFile.write(text, to: path)
+    } catch where error.isBrokenPipe {
+        throw ExitCode.success
+    } catch {
+        warn("error: \(error)")
+        throw ExitCode(1)
+    }
 }
 
 /// Loads a pipeline file, turning a configuration error into exit status 2.

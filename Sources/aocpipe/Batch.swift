@@ -17,7 +17,7 @@ struct Batch: ParsableCommand {
     @Option(help: "Windows to write: day, hour or all (default: all for json/jsonl, day otherwise).")
     var windows: WindowSelection?
 
-    @Option(name: .shortAndLong, help: "Write to this file (atomically) instead of stdout.")
+    @Option(name: .shortAndLong, help: "Write to this file instead of stdout: replaced atomically (through a symlink, to its target); a device, FIFO or - is written directly.")
     var output: String?
 
     @Option(help: "Threads to use, for files in parallel and inside each (default: active processors).")
@@ -48,23 +48,21 @@ struct Batch: ParsableCommand {
         for w in outcome.warnings { warn("warning: \(w)") }
         for damage in report.input.damage { warn("warning: \(damage)") }
         for d in report.input.duplicates { warn("skipped \(d.path): \(d.why.phrase) \(d.sameAs), which is read") }
+        var quarantineFailed = false
         if report.input.malformed > 0 {
             if let path = config.quarantineFile(override: quarantine) {
                 do {
                     try Quarantine.write(outcome.samples, to: path)
                     warn("warning: \(Quarantine.summary(report.input)); samples in \(path)")
                 } catch {
-                    warn("warning: \(Quarantine.summary(report.input)); \(error)")
+                    warn("error: \(Quarantine.summary(report.input)); \(error)")
+                    quarantineFailed = true
                 }
             } else {
                 warn("warning: \(Quarantine.summary(report.input)); to keep samples, set quarantine.path or --quarantine")
             }
         }
-        let text = Renderer.render(report, as: format, windows: windows)
-        if let output {
-            try exitingOnError { try AtomicFile.write(text, to: output) }
-        } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
-        }
+        try writeResult(Renderer.render(report, as: format, windows: windows), to: output ?? "-")
+        if quarantineFailed { throw ExitCode(1) }
     }
 }

@@ -16,6 +16,6 @@ struct Validate: ParsableCommand {
     func run() throws {
         let config = try loadPipeline(pipeline)
         let text = try exitingOnError { try PipelinePreview(config: config, lines: lines).render() }
-        FileHandle.standardOutput.write(Data(text.utf8))
+        try writeResult(text, to: "-")
     }
 }

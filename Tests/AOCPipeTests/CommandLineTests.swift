@@ -15,20 +15,119 @@ import Testing
 
     struct Run { var status: Int32; var stdout: String; var stderr: String }
 
-    static func run(_ arguments: [String], in directory: String = packageRoot) throws -> Run {
+    /// `stdout`, `stderr`: where those go instead of a pipe read here (then read as empty).
+    static func run(_ arguments: [String], in directory: String = packageRoot,
+                    stdout: FileHandle? = nil, stderr: FileHandle? = nil) throws -> Run {
         let binary = try #require(Self.binary, "the aocpipe binary is built next to the tests")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = arguments
         p.currentDirectoryURL = URL(fileURLWithPath: directory)
         let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
+        p.standardOutput = stdout ?? out
+        p.standardError = stderr ?? err
         try p.run()
+        try out.fileHandleForWriting.close()
+        try err.fileHandleForWriting.close()
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    /// The write end of a pipe whose reader is gone (as after `| head -1` exits).
+    static func closedPipe() throws -> FileHandle {
+        let pipe = Pipe()
+        try pipe.fileHandleForReading.close()
+        return pipe.fileHandleForWriting
+    }
+
+    /// Usage errors exit 2 as the help says, in the one style of every error, with the nearest
+    /// command suggested; a missing file says why.
+    @Test func usageErrorsExit2InOneStyle() throws {
+        let bach = try Self.run(["bach", "Pipelines/aoc1441.yaml"])
+        #expect(bach.status == 2)
+        #expect(bach.stderr.hasPrefix("aocpipe: error: unknown command 'bach'; did you mean 'batch'?"))
+        for arguments in [["batch"], ["batch", "Pipelines/aoc1441.yaml", "--jobs", "0"],
+                          ["batch", "Pipelines/aoc1441.yaml", "--frmat", "json"], ["follow", "--nope"],
+                          ["generate", "--profile", "synthetic", "--out", "/tmp/x", "--days", "0"]] {
+            let r = try Self.run(arguments)
+            #expect(r.status == 2, "\(arguments)")
+            #expect(r.stderr.hasPrefix("aocpipe: error: ") && !r.stderr.contains("Error:") && r.stderr.contains("--help"), "\(arguments): \(r.stderr)")
+        }
+        #expect(try Self.run(["batch", "Pipelines/aoc1441.yaml", "--frmat", "json"]).stderr.contains("Did you mean '--format'?"))
+        let missing = try Self.run(["batch", "/nonexistent-aocpipe.yaml"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr == "aocpipe: error: /nonexistent-aocpipe.yaml: cannot read the pipeline file: No such file or directory\n")
+        for help in [["--help"], ["help", "batch"], ["batch", "--help"], ["--version"]] {
+            let r = try Self.run(help)
+            #expect(r.status == 0 && !r.stdout.isEmpty && r.stderr.isEmpty, "\(help)")
+        }
+    }
+
+    /// Output goes where its path points without destroying it: through a symlink (the link
+    /// stays, its target gets the result), to a FIFO or device directly, `-` to stdout.
+    @Test func outputsRespectWhatTheyPointAt() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let target = dir.file("target.json", "old")
+        try FileManager.default.createSymbolicLink(atPath: dir.path + "/link.json", withDestinationPath: "target.json")
+        let linked = try Self.run(["batch", "Pipelines/aoc1441.yaml", "--format", "json", "-o", dir.path + "/link.json"])
+        #expect(linked.status == 0)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir.path + "/link.json") == "target.json")
+        #expect(try String(contentsOfFile: target, encoding: .utf8).contains("\"accounts_frozen\":2671"))
+        let stdout = try Self.run(["batch", "Pipelines/aoc1441.yaml", "--format", "csv", "-o", "-"])
+        #expect(stdout.status == 0 && stdout.stdout.hasPrefix("window,start,end"))
+        #expect(!FileManager.default.fileExists(atPath: packageRoot + "/-"))
+        // A FIFO is written, not replaced by a file.
+        let fifo = dir.path + "/fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let reader = Process()
+        reader.executableURL = URL(fileURLWithPath: "/bin/cat")
+        reader.arguments = [fifo]
+        let got = Pipe()
+        reader.standardOutput = got
+        try reader.run()
+        let viaFifo = try Self.run(["batch", "Pipelines/aoc1441.yaml", "-o", fifo])
+        let read = String(decoding: got.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        reader.waitUntilExit()
+        #expect(viaFifo.status == 0 && read.contains("38,564"))
+        var st = stat()
+        #expect(stat(fifo, &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO)
+        // A device stays one (as root, a rename would have replaced /dev/full with a file).
+        let full = try Self.run(["batch", "Pipelines/aoc1441.yaml", "-o", "/dev/full"])
+        #expect(full.status == 1)
+        #expect(full.stderr == "aocpipe: error: cannot write /dev/full: No space left on device\n")
+        #expect(stat("/dev/full", &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR)
+    }
+
+    /// Write errors are one line naming what and why, exit 1, never a trap with a backtrace;
+    /// a closed pipe on stdout ends the run quietly.
+    @Test func writeErrorsAreOneLineAndAClosedPipeIsQuiet() throws {
+        let full = try #require(FileHandle(forWritingAtPath: "/dev/full"))
+        let stdoutFull = try Self.run(["batch", "Pipelines/aoc1441.yaml"], stdout: full)
+        #expect(stdoutFull.status == 1)
+        #expect(stdoutFull.stderr == "aocpipe: error: cannot write standard output: No space left on device\n")
+        let validateFull = try Self.run(["validate", "Pipelines/aoc1441.yaml"], stdout: full)
+        #expect(validateFull.status == 1 && validateFull.stderr.contains("No space left on device"))
+        // stderr full: nothing can say so, the status does (a run with a warning to give).
+        let dir = TempDir()
+        defer { dir.remove() }
+        let warned = try Self.run(["batch", "Pipelines/aoc1441.yaml", "--checkpoint", dir.path + "/state"])
+        #expect(warned.status == 0)
+        let stderrFull = try Self.run(["batch", "Pipelines/aoc1441.yaml", "--checkpoint", dir.path + "/state"], stderr: full)
+        #expect(stderrFull.status == 1)
+        #expect(stderrFull.stdout.contains("38,564"))
+        let piped = try Self.run(["batch", "Pipelines/aoc1441.yaml", "--format", "json"], stdout: try Self.closedPipe())
+        #expect(piped.status == 0)
+        #expect(piped.stderr.isEmpty)
+        // A quarantine that cannot be written: said, and exit 1 after the report.
+        let bad = dir.file("bad.csv", "not a cdr line\n")
+        let pipeline = dir.file("p.yaml", "name: q\nsources:\n  - { name: t, format: asterisk-cdr, paths: [\"\(bad)\"] }\n")
+        let q = try Self.run(["batch", pipeline, "--quarantine", "/dev/full"])
+        #expect(q.status == 1)
+        #expect(q.stderr.contains("cannot write /dev/full: No space left on device"))
+        #expect(q.stdout.contains("q: "))
     }
 
     @Test func batchPrintsTheTableFromTheRepositoryRoot() throws {

@@ -15,7 +15,8 @@ final class Follower {
     var runs = 0
 
     /// `extra`: more top-level keys of the pipeline file (YAML lines).
-    init(dir: String, sources: String, poll: String = "50ms", extra: String = "") throws {
+    /// `sinks`: more sinks (YAML list items).
+    init(dir: String, sources: String, poll: String = "50ms", extra: String = "", sinks: String = "") throws {
         self.dir = dir
         output = dir + "/out.json"
         textfile = dir + "/aocpipe.prom"
@@ -32,14 +33,20 @@ final class Follower {
             sinks:
               - { type: file, format: json, path: \(output) }
               - { type: file, format: prometheus, windows: day, horizon: 60d, path: \(textfile) }
+            \(sinks)
             """.write(toFile: pipeline, atomically: true, encoding: .utf8)
     }
 
-    func start(environment: [String: String] = [:], arguments: [String] = []) throws {
+    /// `fileSizeLimit`: `ulimit -f` (512-byte blocks) for the follower, as a full disk would.
+    func start(environment: [String: String] = [:], arguments: [String] = [], fileSizeLimit: Int? = nil) throws {
         let binary = try #require(CommandLineTests.binary)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = ["follow", pipeline, "--log-level", "info"] + arguments
+        if let fileSizeLimit {
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", "ulimit -f \(fileSizeLimit) && exec \"$0\" \"$@\"", binary] + p.arguments!
+        }
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         _ = FileManager.default.createFile(atPath: log + ".\(runs)", contents: nil)
         p.standardError = FileHandle(forWritingAtPath: log + ".\(runs)")

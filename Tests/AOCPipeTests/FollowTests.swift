@@ -194,6 +194,117 @@ import Testing
         #expect(after.isEmpty, "the restart cleared what the crash left")
     }
 
+    /// A jsonl sink that cannot write (its link points at /dev/full) keeps what changed and
+    /// sends it once it can: the day written while it failed is in the file afterwards, though
+    /// it did not change again.
+    @Test func aJsonlSinkSendsAgainWhatChangedWhileItFailed() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let link = dir.path + "/windows.jsonl"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "/dev/full")
+        let f = try Follower(dir: dir.path, sources: """
+              - { name: telephony, format: asterisk-cdr, paths: ["\(dir.path)/Master.csv*"] }
+            """, sinks: "  - { type: file, format: jsonl, windows: day, path: \(link) }")
+        let writer = try CDRWriter(path: dir.path + "/Master.csv")
+        writer.write(50)  // 1 November
+        try f.start()
+        #expect(f.waitFor(writer.truth) == writer.truth)
+        usleep(300_000)  // emissions every 100 ms, each failing
+        try FileManager.default.removeItem(atPath: link)
+        let real = dir.file("real.jsonl", "")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: real)
+        writer.time += 2 * 86_400  // then only 3 November changes
+        writer.write(20)
+        #expect(f.waitFor(writer.truth) == writer.truth)
+        usleep(300_000)
+        #expect(f.stop() == 0)
+        let lines = try String(contentsOfFile: real, encoding: .utf8).split(separator: "\n")
+        var calls: [String: Int] = [:]
+        for line in lines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            if let day = object["day"] as? String { calls[day] = object["calls"] as? Int }
+        }
+        #expect(calls.filter { $0.value > 0 } == writer.truth)
+        let log = try String(contentsOfFile: f.log + ".0", encoding: .utf8)
+        #expect(log.contains("cannot emit") && log.contains("No space left on device"))
+    }
+
+    /// On a full disk (here `ulimit -f`), an append sink writes whole lines or none: the file
+    /// never ends in half a line, every line is JSON; the follower logs why and stops cleanly.
+    @Test func aFullDiskLeavesNoHalfLineInAnAppendSink() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let sink = dir.path + "/windows.jsonl"
+        let f = try Follower(dir: dir.path, sources: """
+              - { name: telephony, format: asterisk-cdr, paths: ["\(dir.path)/Master.csv*"] }
+            """, sinks: "  - { type: file, format: jsonl, windows: hour, path: \(sink) }")
+        let writer = try CDRWriter(path: dir.path + "/Master.csv")
+        try f.start(fileSizeLimit: 64)  // 32 KiB
+        var log = ""
+        for _ in 0..<40 where !log.contains("cannot write \(sink): File too large") {
+            writer.write(1000)
+            usleep(200_000)
+            log = (try? String(contentsOfFile: f.log + ".0", encoding: .utf8)) ?? ""
+        }
+        #expect(f.stop() == 0)
+        #expect(log.contains("cannot write \(sink): File too large"))
+        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: sink)))
+        #expect(!bytes.isEmpty && bytes.last == 0x0A)
+        for line in bytes.split(separator: 0x0A) {
+            #expect((try? JSONSerialization.jsonObject(with: Data(line))) != nil, "\(String(decoding: line, as: UTF8.self))")
+        }
+    }
+
+    /// The checkpoint never passes lines whose quarantine samples were not written: with the
+    /// quarantine unwritable there is no checkpoint, and a restart that can write it keeps the
+    /// sample and counts every call once.
+    @Test func theCheckpointWaitsForTheQuarantine() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let link = dir.path + "/quarantine.jsonl"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "/dev/full")
+        let (f, writer) = try { () throws -> (Follower, CDRWriter) in
+            let f = try Follower(dir: dir.path, sources: """
+                  - { name: telephony, format: asterisk-cdr, paths: ["\(dir.path)/Master.csv*"] }
+                """, extra: "quarantine: { path: \(link) }")
+            return (f, try CDRWriter(path: dir.path + "/Master.csv"))
+        }()
+        writer.write(10)
+        writer.handle.write(Data("a damaged line\n".utf8))
+        writer.write(10)
+        try f.start()
+        #expect(f.waitFor(writer.truth) == writer.truth)
+        #expect(f.stop() == 0)
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/state"))
+        #expect(try String(contentsOfFile: f.log + ".0", encoding: .utf8).contains("the checkpoint waits for it"))
+        try FileManager.default.removeItem(atPath: link)
+        try f.start()
+        #expect(f.waitFor(writer.truth) == writer.truth)
+        #expect(f.stop() == 0)
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/state"))
+        #expect(try String(contentsOfFile: link, encoding: .utf8).contains("a damaged line"))
+    }
+
+    /// A follower whose stdout reader went away stops as on SIGTERM, quietly: exit 0, its
+    /// checkpoint written.
+    @Test func aClosedStdoutStopsAFollowerCleanly() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let writer = try CDRWriter(path: dir.path + "/Master.csv")
+        writer.write(10)
+        let pipeline = dir.file("p.yaml", """
+            name: stdout-test
+            sources:
+              - { name: telephony, format: asterisk-cdr, paths: ["\(dir.path)/Master.csv*"] }
+            follow: { poll: 50ms, emit_every: 100ms }
+            checkpoint: { path: \(dir.path)/state, every: 100ms }
+            """)
+        let r = try CommandLineTests.run(["follow", pipeline], stdout: try CommandLineTests.closedPipe())
+        #expect(r.status == 0)
+        #expect(r.stderr.contains("standard output was closed: stopping") && !r.stderr.contains("error"))
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/state"))
+    }
+
     /// With a 10 s poll, new lines still arrive within moments: inotify wakes the loop.
     @Test func inotifyWakesTheLoopBeforeThePoll() throws {
         let dir = TempDir()

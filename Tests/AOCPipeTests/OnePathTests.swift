@@ -61,7 +61,7 @@ import Testing
         let report = try BatchRunner(config: config, progress: .never).run().report
         let sinks = FollowSettings(config: config).sinks.map(Sink.init)
         #expect(sinks.count == 4)
-        let texts = sinks.map { $0.text(for: report) ?? "" }
+        let texts = sinks.map { $0.text(for: report)?.text ?? "" }
         #expect(texts[0] == texts[1])
         #expect(texts[2] == texts[3])
         // 1 day before the watermark (14 Nov 23:54): the windows of 13 and 14 November.
@@ -70,7 +70,7 @@ import Testing
         let days = try #require((try JSONSerialization.jsonObject(with: Data(texts[2].utf8)) as? [String: Any])?["days"] as? [[String: Any]])
         #expect(days.compactMap { $0["day"] as? String } == ["2023-11-13", "2023-11-14"])
         // Without a horizon, a json sink shows every day, as before.
-        let all = Sink(SinkSettings(target: .stdout, format: .json)).text(for: report) ?? ""
+        let all = Sink(SinkSettings(target: .stdout, format: .json)).text(for: report)?.text ?? ""
         #expect(((try JSONSerialization.jsonObject(with: Data(all.utf8)) as? [String: Any])?["days"] as? [Any])?.count == 14)
     }
 }

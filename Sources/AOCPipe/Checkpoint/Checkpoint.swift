@@ -125,7 +125,7 @@ public struct Checkpoint: Sendable {
     public static func load(from path: String, for config: PipelineConfig) throws(CheckpointError) -> Checkpoint? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw CheckpointError(path: path, problem: "cannot be read")
+            throw CheckpointError(path: path, problem: "cannot be read: \(readFailure(path))")
         }
         return try decode(Array(data), path: path, config: config)
     }

@@ -30,6 +30,9 @@ public final class Checkpointer {
     /// Whether `checkpoint.every` has passed since the last checkpoint was due.
     public var isDue: Bool { DispatchTime.now().uptimeNanoseconds - lastDue.uptimeNanoseconds >= everyNanos }
 
+    /// Starts the next interval without writing (what the checkpoint must follow failed).
+    public func postpone() { lastDue = DispatchTime.now() }
+
     /// Writes `checkpoint` atomically (when there is a path) and starts the next interval.
     public func save(_ checkpoint: Checkpoint) throws(AtomicFile.WriteError) {
         lastDue = DispatchTime.now()

@@ -167,8 +167,14 @@ public final class FollowRunner: @unchecked Sendable {
         for sink in sinks {
             do {
                 try sink.emit(report)
+            } catch where error.isBrokenPipe && sink.settings.target == .stdout {
+                // Whoever read standard output went away: stop as a signal would, quietly.
+                if isLive {
+                    logger.notice("standard output was closed: stopping")
+                    queue.async { [weak self] in self?.shutdown() }
+                }
             } catch {
-                logger.error("cannot emit", metadata: ["error": "\(error)"])
+                logger.error("cannot emit (sent again at the next emission)", metadata: ["error": "\(error)"])
             }
         }
         if let metrics, let endpoint = settings.endpoint {

@@ -115,7 +115,10 @@ final class FollowState {
     var report: Report { Report(config: config, aggregate: checkpoint.aggregate, sources: checkpoint.sources) }
 
     /// Writes the samples found since the last call to the quarantine file, then the
-    /// checkpoint with every file's position now (when it is due, or `force`d).
+    /// checkpoint with every file's position now (when it is due, or `force`d). When the
+    /// samples cannot be written, neither is the checkpoint: it would pass lines whose samples
+    /// are only in memory (they are tried again next time, and `/healthz` shows the stale
+    /// checkpoint).
     func save(with checkpointer: Checkpointer, force: Bool = false) {
         guard force || checkpointer.isDue else { return }
         if let quarantinePath, !pendingSamples.isEmpty {
@@ -123,7 +126,9 @@ final class FollowState {
                 try Quarantine.append(pendingSamples, to: quarantinePath)
                 pendingSamples.removeAll()
             } catch {
-                logger.error("cannot write the quarantine file", metadata: ["error": "\(error)"])
+                logger.error("cannot write the quarantine file; the checkpoint waits for it", metadata: ["error": "\(error)"])
+                checkpointer.postpone()
+                return
             }
         }
         if checkpointer.path != nil { checkpoint.files = tracker.positions }

@@ -19,7 +19,7 @@ public enum Quarantine {
 extension Quarantine {
     /// Batch: the run's samples, replacing the file atomically.
     public static func write(_ samples: [QuarantineSample], to path: String) throws(AtomicFile.WriteError) {
-        try AtomicFile.write(render(samples), to: path, mode: AtomicFile.privateMode)
+        try OutputFile.write(render(samples), to: path, mode: AtomicFile.privateMode)
     }
 
     /// Follow: new samples appended as they are found (at each checkpoint).

@@ -56,7 +56,7 @@ public struct PipelineConfig: Sendable {
 
     public static func load(path: String) throws(ConfigError) -> PipelineConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(file: path, line: nil, key: nil, message: "cannot read the pipeline file")
+            throw ConfigError(file: path, line: nil, key: nil, message: "cannot read the pipeline file: \(readFailure(path))")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(file: path, line: nil, key: nil, message: "the pipeline file is not UTF-8 text")
@@ -240,4 +240,14 @@ public struct PipelineConfig: Sendable {
         default: return "\(error)"
         }
     }
+}
+
+/// Why `path` cannot be read, as the system says it (No such file or directory, Permission
+/// denied, Is a directory).
+func readFailure(_ path: String) -> String {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return String(cString: strerror(errno)) }
+    defer { close(fd) }
+    var byte: UInt8 = 0
+    return read(fd, &byte, 1) < 0 ? String(cString: strerror(errno)) : "it changed while being read"
 }

@@ -11,7 +11,22 @@ public enum AtomicFile {
     public struct WriteError: Error, CustomStringConvertible {
         public var path: String
         public var reason: String
+        /// The errno behind it (0: none).
+        public var errno: Int32 = 0
         public var description: String { "cannot write \(path): \(reason)" }
+
+        public init(path: String, reason: String) {
+            self.path = path
+            self.reason = reason
+        }
+
+        public init(path: String, errno: Int32) {
+            self.init(path: path, reason: String(cString: strerror(errno)))
+            self.errno = errno
+        }
+
+        /// The reader of a pipe went away (`aocpipe batch ... | head`): not worth a message.
+        public var isBrokenPipe: Bool { errno == EPIPE }
     }
 
     /// `crashPoint` is for crash tests only: called after the temp file is written and synced
@@ -26,40 +41,38 @@ public enum AtomicFile {
                              crashPoint: ((Stage) -> Void)? = nil) throws(WriteError) {
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
-        do {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        } catch {
-            throw WriteError(path: path, reason: "cannot create directory \(dir)")
-        }
+        try makeDirectories(for: path)
         let temp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
-        var ok = true
-        var failure = ""
-        bytes.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = systemWrite(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    ok = false
-                    failure = String(cString: strerror(errno))
-                    return
-                }
-                done += n
-            }
-        }
-        if ok && fsync(fd) != 0 { ok = false; failure = String(cString: strerror(errno)) }
+        guard fd >= 0 else { throw WriteError(path: path, errno: errno) }
+        var failure = writeAll(fd, bytes)
+        if failure == nil && fsync(fd) != 0 { failure = errno }
         close(fd)
-        if ok { crashPoint?(.beforeRename) }
-        guard ok, rename(temp, path) == 0 else {
-            let reason = ok ? String(cString: strerror(errno)) : failure
+        if failure == nil { crashPoint?(.beforeRename) }
+        if failure == nil && rename(temp, path) != 0 { failure = errno }
+        if let failure {
             unlink(temp)
-            throw WriteError(path: path, reason: reason)
+            throw WriteError(path: path, errno: failure)
         }
         crashPoint?(.afterRename)
         let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 { fsync(dfd); close(dfd) }
+    }
+
+    /// Creates the directories `path` is in, if missing; an error names the one that could
+    /// not be made and why.
+    public static func makeDirectories(for path: String) throws(WriteError) {
+        let dir = (path as NSString).deletingLastPathComponent
+        guard !dir.isEmpty else { return }
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
+            if isDir.boolValue { return }
+            throw WriteError(path: path, reason: "\(dir) is not a directory")
+        }
+        try makeDirectories(for: dir)
+        if mkdir(dir, 0o755) != 0 && errno != EEXIST {
+            throw WriteError(path: path, reason: "cannot create directory \(dir): \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Removes temp files a crash left beside `path` (they never hold the current version).
