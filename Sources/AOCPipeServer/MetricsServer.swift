@@ -12,30 +12,46 @@ public final class MetricsServer: Sendable {
     /// Where it listens (the port the system chose, when asked for port 0).
     public let address: String
 
-    /// Listens on `host:port` (`127.0.0.1:9441`); one event loop thread.
+    /// Listens on `listen` (`127.0.0.1:9441`; `:9441`: every interface, IPv6 and IPv4, or
+    /// IPv4's alone where there is no IPv6); one event loop thread.
     public init(listen: String, store: MetricsStore) throws {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
-            throw ServerError(message: "listen address \"\(listen)\" is not HOST:PORT (e.g. 127.0.0.1:9441)")
+        let address: ListenAddress
+        switch ListenAddress.parse(listen) {
+        case .success(let a): address = a
+        case .failure(let problem): throw ServerError(message: "cannot listen on \(problem)")
         }
-        var host = String(listen[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        do {
-            channel = try ServerBootstrap(group: group)
-                .serverChannelOption(.backlog, value: 64)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelInitializer { channel in
-                    channel.pipeline.configureHTTPServerPipeline().flatMap {
-                        channel.pipeline.addHandler(MetricsHandler(store: store))
-                    }
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 64)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.pipeline.configureHTTPServerPipeline().flatMap {
+                    channel.pipeline.addHandler(MetricsHandler(store: store))
                 }
-                .bind(host: host, port: port).wait()
-        } catch {
-            try? group.syncShutdownGracefully()
-            throw ServerError(message: "cannot listen on \(listen): \(error)")
+            }
+        var bound: (any Channel)?
+        var failure: (any Error)?
+        for host in address.host.isEmpty ? ["::", "0.0.0.0"] : [address.host] where bound == nil {
+            do {
+                bound = try bootstrap.bind(host: host, port: address.port).wait()
+            } catch {
+                failure = failure ?? error
+            }
         }
+        guard let bound else {
+            try? group.syncShutdownGracefully()
+            throw ServerError(message: "cannot listen on \(listen): \(Self.reason(failure))")
+        }
+        channel = bound
         self.group = group
-        address = channel.localAddress.map { "\($0.ipAddress ?? host):\($0.port ?? port)" } ?? listen
+        self.address = bound.localAddress.map { "\($0.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? address.host):\($0.port ?? address.port)" } ?? listen
+    }
+
+    /// What went wrong, as the system says it (`Address already in use`), not NIO's call site.
+    static func reason(_ error: (any Error)?) -> String {
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+        if let error { return "\(error)" }
+        return "unknown error"
     }
 
     public func stop() {

@@ -34,11 +34,15 @@ struct Follow: ParsableCommand {
         let config = try loadPipeline(pipeline)
         var emitEveryMillis: Int?
         if let emitEvery {
-            guard let ms = AOCPipe.Duration.parseMillis(emitEvery), ms > 0 else {
-                warn("error: --emit-every \"\(emitEvery)\" is not a duration (e.g. 1s, 10s, 1m)")
+            if let problem = AOCPipe.Duration.problem(emitEvery) {
+                warn("error: --emit-every: \(problem)")
                 throw ExitCode(2)
             }
-            emitEveryMillis = ms
+            emitEveryMillis = AOCPipe.Duration.parseMillis(emitEvery)
+        }
+        if let listen, case .failure(let problem) = ListenAddress.parse(listen) {
+            warn("error: --listen: \(problem)")
+            throw ExitCode(2)
         }
         // Crash tests make the process die inside a checkpoint write (see CrashPoint).
         let crashPoint = ProcessInfo.processInfo.environment["AOCPIPE_TEST_CRASH_IN_CHECKPOINT"].flatMap(CrashPoint.init(spec:))

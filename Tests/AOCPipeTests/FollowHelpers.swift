@@ -67,7 +67,7 @@ final class Follower {
     func listenAddress() throws -> String {
         let text = try String(contentsOfFile: log + ".\(runs - 1)", encoding: .utf8)
         return try #require(text.split(separator: "\n").first { $0.contains("serving /metrics") }?
-            .split(separator: "listen=").last.map { String($0.prefix { !$0.isWhitespace && $0 != "]" }) })
+            .split(separator: "listen=").last.map { String($0.prefix { !$0.isWhitespace }) })
     }
 
     func kill9() {

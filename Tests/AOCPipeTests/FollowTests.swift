@@ -305,6 +305,41 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir.path + "/state"))
     }
 
+    /// Listen addresses: `:PORT` is every interface; a port out of range or a duration too long
+    /// is a usage error naming the value (exit 2); a port in use says so plainly (exit 1).
+    @Test func listenAddressesAndDurationsOutOfRange() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let (f, writer) = try Self.followedCDRLog(dir.path + "/Master.csv", in: dir)
+        writer.write(5)
+        try f.start(arguments: ["--listen", ":0"])
+        defer { f.stop() }
+        let address = try f.listenAddress()
+        let port = try #require(address.split(separator: ":").last.map(String.init))
+        #expect(address.hasPrefix("[::]:") || address.hasPrefix("0.0.0.0:"), "every interface: \(address)")
+        #expect(try httpGet("http://127.0.0.1:\(port)/healthz").status == 200)
+        let other = dir.file("other.yaml", try String(contentsOfFile: f.pipeline, encoding: .utf8)
+            .replacingOccurrences(of: dir.path + "/state", with: dir.path + "/other-state"))
+        let inUse = try CommandLineTests.run(["follow", other, "--listen", "127.0.0.1:\(port)"])
+        #expect(inUse.status == 1)
+        #expect(inUse.stderr.contains("cannot listen on 127.0.0.1:\(port): Address already in use\n"), "\(inUse.stderr)")
+        for (flag, value, says) in [("--listen", "127.0.0.1:99999", "port \"99999\" is not a number from 0 to 65535"),
+                                    ("--listen", "localhost", "\"localhost\" is not HOST:PORT"),
+                                    ("--emit-every", "300000d", "\"300000d\" is longer than the longest duration taken, 36500d")] {
+            let r = try CommandLineTests.run(["follow", other, flag, value])
+            #expect(r.status == 2, "\(flag) \(value)")
+            #expect(r.stderr.hasPrefix("aocpipe: error: \(flag): ") && r.stderr.contains(says) && r.stderr.split(separator: "\n").count == 1,
+                    "\(r.stderr)")
+        }
+        let long = dir.file("long.yaml", "name: x\nsources:\n  - { name: t, format: asterisk-cdr, paths: [\"\(dir.path)/Master.csv\"] }\naggregate: { retention: 300000d }\n")
+        let r = try CommandLineTests.run(["batch", long])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("long.yaml:4: aggregate.retention: \"300000d\" is longer than the longest duration taken"), "\(r.stderr)")
+        let badSink = dir.file("sink.yaml", "name: x\nsources:\n  - { name: t, format: asterisk-cdr, paths: [\"\(dir.path)/Master.csv\"] }\nsinks:\n  - { type: http, listen: \"0.0.0.0:70000\" }\n")
+        let s = try CommandLineTests.run(["validate", badSink])
+        #expect(s.status == 2 && s.stderr.contains("listen: \"0.0.0.0:70000\": port \"70000\" is not a number from 0 to 65535"), "\(s.stderr)")
+    }
+
     /// With a 10 s poll, new lines still arrive within moments: inotify wakes the loop.
     @Test func inotifyWakesTheLoopBeforeThePoll() throws {
         let dir = TempDir()

@@ -1,6 +1,16 @@
 /// Durations as written in pipeline files: `250ms`, `10s`, `15m`, `2h`, `90d`, `1h30m`.
 public enum Duration {
-    /// Milliseconds, or nil when the text is not a duration.
+    /// The longest duration any setting takes: 100 years (36500d). Longer ones are refused,
+    /// as their nanoseconds would not fit the timers' 64 bits.
+    public static let maxMillis = 36_500 * 86_400_000
+
+    /// Why a text is not a usable duration, as the error says it (nil: it is one, > 0).
+    public static func problem(_ text: String) -> String? {
+        guard let ms = parseMillis(text), ms > 0 else { return "\"\(text)\" is not a duration (e.g. 250ms, 10s, 15m, 2h, 90d)" }
+        return ms > maxMillis ? "\"\(text)\" is longer than the longest duration taken, 36500d (100 years)" : nil
+    }
+
+    /// Milliseconds, or nil when the text is not a duration (or too long to add up).
     public static func parseMillis(_ text: String) -> Int? {
         let bytes = Array(text.utf8)
         guard !bytes.isEmpty else { return nil }
@@ -29,6 +39,7 @@ public enum Duration {
             default: return nil
             }
             total += value * scale
+            if total > 1 << 52 { return nil }
         }
         return total
     }

@@ -188,7 +188,10 @@ public struct PipelineConfig: Sendable {
         case "file":
             guard let path = try m.string("path") else { throw m.missing("path") }
             target = .file(path: path)
-        case "http": target = .http(listen: try m.string("listen") ?? Defaults.listen)
+        case "http":
+            let listen = try m.string("listen") ?? Defaults.listen
+            if case .failure(let problem) = ListenAddress.parse(listen) { throw m.error("listen", problem.description) }
+            target = .http(listen: listen)
         default: throw m.error("type", "unknown sink type \"\(type)\" (known: stdout, file, http)")
         }
         var format = OutputFormat.table

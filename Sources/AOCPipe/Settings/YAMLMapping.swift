@@ -46,10 +46,8 @@ struct YAMLMapping {
     func duration(_ key: String, zeroAllowed: Bool = false) throws(ConfigError) -> Int? {
         guard let s = try string(key) else { return nil }
         if zeroAllowed && s == "0" { return 0 }
-        guard let ms = Duration.parseMillis(s), ms > 0 else {
-            throw error(key, "\"\(s)\" is not a duration (e.g. 250ms, 10s, 15m, 2h, 90d)")
-        }
-        return ms
+        if let problem = Duration.problem(s) { throw error(key, problem) }
+        return Duration.parseMillis(s)!
     }
 
     /// A date (`2000-01-01`: local midnight in `zone`) or an RFC 3339 time with its offset, in
