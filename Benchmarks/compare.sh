@@ -40,7 +40,7 @@ done
 generate() {  # DIR DAYS CALLS FILES SEED STYLE
   [ -f "$1/truth.json" ] && return
   echo "generating $1 ..." >&2
-  /usr/bin/time -f "  generated in %e s" "$bin" generate --profile synthetic --out "$1" \
+  /usr/bin/time -f "  generated in %e s" "$bin" generate --profile synthetic --out "$1" --force \
     --days "$2" --calls-per-day "$3" --files "$4" --seed "$5" --cdr-style "${6:-simple}" >&2
 }
 generate "$dir/cdr" 30 127000 1 1

@@ -23,8 +23,11 @@ struct Generate: ParsableCommand {
     @Option(help: "aoc1441-2023-11 (the sample logs) or synthetic.")
     var profile: Profile
 
-    @Option(help: "Directory to write into (created if missing).")
+    @Option(help: "Directory to write into (created if missing; one that holds files only with --force).")
     var out: String
+
+    @Flag(help: "Write into --out even if it holds files (logs of the same names are overwritten).")
+    var force = false
 
     @Option(help: "Synthetic: number of days.")
     var days: Int = 7
@@ -67,6 +70,19 @@ struct Generate: ParsableCommand {
     }
 
     func run() throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                warn("error: --out \(out) is a file, not a directory")
+                throw ExitCode(2)
+            }
+            let held = ((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).sorted()
+            if !held.isEmpty && !force {
+                warn("error: --out \(out) holds \(held.count) entr\(held.count == 1 ? "y" : "ies") (\(held.prefix(3).joined(separator: ", "))\(held.count > 3 ? ", ..." : "")): "
+                    + "generated logs would overwrite or mix with them; give a new or empty directory, or --force")
+                throw ExitCode(2)
+            }
+        }
         let truth: GeneratorTruth
         do {
             switch profile {

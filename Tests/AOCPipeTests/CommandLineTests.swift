@@ -65,6 +65,35 @@ import Testing
         }
     }
 
+    /// No silent zeros: a source whose lines are all skipped warns, naming the service numbers
+    /// its lines call (never a phone number); `generate` will not write into a directory
+    /// that holds files unless told to.
+    @Test func aSourceThatCountsNothingSaysSoAndGenerateKeepsWhatIsThere() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let text = try String(contentsOfFile: packageRoot + "/Pipelines/aoc1441.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "hotline: \"1441\"", with: "hotline: \"9999\"")
+            .replacingOccurrences(of: "SampleLogs/", with: packageRoot + "/SampleLogs/")
+        let pipeline = dir.file("wrong-hotline.yaml", text)
+        let r = try Self.run(["batch", pipeline])
+        #expect(r.status == 0)
+        #expect(r.stderr.contains("warning: source telephony: all 181444 line(s) were skipped, none counted (hotline 9999); the lines call 1441"), "\(r.stderr)")
+        #expect(personalData(in: Array(r.stderr.utf8)) == [])
+        #expect(!r.stderr.contains("source freeze"))
+        // generate: a directory with files is refused (exit 2, naming what is there), --force writes.
+        let out = dir.path + "/logs"
+        _ = dir.file("logs/keep.txt", "mine")
+        let args = ["generate", "--profile", "synthetic", "--out", out, "--days", "1", "--calls-per-day", "10"]
+        let refused = try Self.run(args)
+        #expect(refused.status == 2)
+        #expect(refused.stderr.hasPrefix("aocpipe: error: --out \(out) holds 1 entry (keep.txt)"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out + "/truth.json"))
+        #expect(try Self.run(args + ["--force"]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: out + "/truth.json"))
+        #expect(try String(contentsOfFile: out + "/keep.txt", encoding: .utf8) == "mine")
+        #expect(try Self.run(["generate", "--profile", "synthetic", "--out", dir.path + "/new", "--days", "1", "--calls-per-day", "10"]).status == 0)
+    }
+
     /// Output goes where its path points without destroying it: through a symlink (the link
     /// stays, its target gets the result), to a FIFO or device directly, `-` to stdout.
     @Test func outputsRespectWhatTheyPointAt() throws {

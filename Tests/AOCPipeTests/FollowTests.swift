@@ -340,6 +340,31 @@ import Testing
         #expect(s.status == 2 && s.stderr.contains("listen: \"0.0.0.0:70000\": port \"70000\" is not a number from 0 to 65535"), "\(s.stderr)")
     }
 
+    /// A follower whose source counts nothing (a wrong hotline number) says so once, naming
+    /// the number its lines call.
+    @Test func aFollowedSourceThatCountsNothingSaysSo() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let f = try Follower(dir: dir.path, sources: """
+              - { name: telephony, format: asterisk-cdr, hotline: ["9999"], paths: ["\(dir.path)/Master.csv*"] }
+            """)
+        let writer = try CDRWriter(path: dir.path + "/Master.csv")
+        writer.write(1200)
+        try f.start()
+        var log = ""
+        for _ in 0..<100 where !log.contains("were skipped") {
+            usleep(50_000)
+            log = (try? String(contentsOfFile: f.log + ".0", encoding: .utf8)) ?? ""
+        }
+        writer.write(1200)
+        usleep(300_000)
+        #expect(f.stop() == 0)
+        log = try String(contentsOfFile: f.log + ".0", encoding: .utf8)
+        #expect(log.contains("source telephony: all 1200 line(s) were skipped, none counted (hotline 9999); the lines call 1441"), "\(log)")
+        #expect(log.components(separatedBy: "were skipped").count == 2)
+        #expect(personalData(in: Array(log.utf8)) == [])
+    }
+
     /// With a 10 s poll, new lines still arrive within moments: inotify wakes the loop.
     @Test func inotifyWakesTheLoopBeforeThePoll() throws {
         let dir = TempDir()

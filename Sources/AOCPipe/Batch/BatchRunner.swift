@@ -206,6 +206,10 @@ public struct BatchRunner: Sendable {
             }
         }
         for k in duplicates.indices { state.checkpoint.sources[k].duplicates = duplicates[k] }
+        for (k, source) in config.sources.enumerated() {
+            let sample = items.first { $0.source == k }?.path
+            if let w = SkippedSource.warning(source, stats: state.checkpoint.sources[k], sample: sample) { state.warnings.append(w) }
+        }
         let report = Report(config: config, aggregate: consume aggregate, sources: state.checkpoint.sources)
         state.samples.sort { ($0.file, $0.offset) < ($1.file, $1.offset) }
         return Outcome(report: report, samples: state.samples, resumedFiles: state.resumed, warnings: state.warnings.sorted())

@@ -79,6 +79,11 @@ final class FollowState {
         }
         let source = tail.source
         checkpoint.sources[source] += result.stats
+        // Warned once, when a thousand lines in a row of a source counted nothing.
+        if checkpoint.sources[source].skipped >= 1000, warnedSkipped.insert(source).inserted,
+           let w = SkippedSource.warning(config.sources[source], stats: checkpoint.sources[source], sample: tail.path) {
+            logger.warning("\(w)")
+        }
         if quarantinePath != nil { pendingSamples += result.samples }  // else counted, not kept
         guard result.stats.lines > 0 else { return false }
         checkpoint.sources[source].lateDropped += checkpoint.aggregate.merge(result.aggregate, retentionMillis: config.retentionMillis)
@@ -104,7 +109,7 @@ final class FollowState {
 
     /// Files whose hotline lines have no call key, or that hold records dated outside the
     /// times counted, were warned about (once per file).
-    private var warnedKeyless = Set<String>(), warnedBadTime = Set<String>()
+    private var warnedKeyless = Set<String>(), warnedBadTime = Set<String>(), warnedSkipped = Set<Int>()
 
     private func warnIfKeyless(_ stats: InputStats, _ tail: any Tail) {
         guard stats.keylessCallLines > 0, config.sources[tail.source].calls.key != .line,
