@@ -11,6 +11,8 @@ struct Follow: ParsableCommand {
             Runs until SIGTERM or SIGINT, then reads what is left, writes the checkpoint and the
             last emission, and exits 0 (a second signal exits at once). Restarted with the same
             checkpoint, after a clean stop or a kill -9, it counts every line exactly once.
+            SIGHUP reloads the pipeline file: checked first, refused (and logged) if it does not
+            load or changes what the counts mean; SIGUSR1 and SIGUSR2 are ignored.
             Logs go to stderr; results to the pipeline's sinks (default: a table on stdout).
             """
     )
@@ -65,7 +67,17 @@ struct Follow: ParsableCommand {
             logger.info("serving /metrics and /healthz", metadata: ["listen": "\(server!.address)"])
         }
         defer { server?.stop() }
-        let runner = try exitingOnError { try FollowRunner(config: config, settings: settings, metrics: store, logger: logger) }
+        // SIGHUP: the same file and command line again.
+        let (path, checkpoint, listen, emitMillis) = (pipeline, checkpoint, listen, emitEveryMillis)
+        let reloader: @Sendable () throws -> (PipelineConfig, FollowSettings) = {
+            let config = try PipelineConfig.load(path: path)
+            for w in config.warnings { logger.warning("\(path): \(w)") }
+            return (config, FollowSettings(config: config, checkpointPath: checkpoint, emitEveryMillis: emitMillis,
+                                           listen: listen, crashPoint: nil))
+        }
+        let runner = try exitingOnError {
+            try FollowRunner(config: config, settings: settings, metrics: store, logger: logger, reloader: reloader)
+        }
         runner.run()
     }
 }

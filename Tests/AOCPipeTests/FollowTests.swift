@@ -365,6 +365,50 @@ import Testing
         #expect(personalData(in: Array(log.utf8)) == [])
     }
 
+    /// SIGHUP reloads the pipeline file: a valid one takes effect at once (a new sink), a
+    /// broken one or one that changes what counts mean is refused with the reason and the
+    /// running pipeline stays; SIGUSR1 and SIGUSR2 do nothing. Counting goes on exact.
+    @Test func sighupReloadsThePipelineAndRefusesWhatWouldBreakIt() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let (f, writer) = try Self.followedCDRLog(dir.path + "/Master.csv", in: dir)
+        writer.write(50)
+        try f.start()
+        #expect(f.waitFor(writer.truth) == writer.truth)
+        let pid = try #require(f.process?.processIdentifier)
+        let original = try String(contentsOfFile: f.pipeline, encoding: .utf8)
+        func log() -> String { (try? String(contentsOfFile: f.log + ".0", encoding: .utf8)) ?? "" }
+        func hangUp(waitingFor text: String) {
+            let before = log().components(separatedBy: text).count
+            kill(pid, SIGHUP)
+            for _ in 0..<100 where log().components(separatedBy: text).count == before { usleep(20_000) }
+        }
+        // Valid: a jsonl sink added takes effect without a restart.
+        let jsonl = dir.path + "/added.jsonl"
+        try (original + "  - { type: file, format: jsonl, windows: day, path: \(jsonl) }\n").write(toFile: f.pipeline, atomically: true, encoding: .utf8)
+        hangUp(waitingFor: "reloaded the pipeline file")
+        writer.write(10)
+        #expect(f.waitFor(writer.truth) == writer.truth)
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: jsonl) { usleep(20_000) }
+        #expect(try String(contentsOfFile: jsonl, encoding: .utf8).contains("\"calls\":60"))
+        // Broken YAML, and a changed hotline: refused, the running one stays.
+        try "name: follow-test\nsources: [".write(toFile: f.pipeline, atomically: true, encoding: .utf8)
+        hangUp(waitingFor: "reload refused")
+        try original.replacingOccurrences(of: "format: asterisk-cdr,", with: "format: asterisk-cdr, hotline: [\"1202\"],")
+            .write(toFile: f.pipeline, atomically: true, encoding: .utf8)
+        hangUp(waitingFor: "changes what the counts mean")
+        kill(pid, SIGUSR1)
+        kill(pid, SIGUSR2)
+        writer.write(10)
+        #expect(f.waitFor(writer.truth) == writer.truth)
+        #expect(f.process?.isRunning == true)
+        #expect(f.stop() == 0)
+        let text = log()
+        #expect(text.components(separatedBy: "reload refused").count == 3, "\(text)")
+        #expect(text.contains("follow.yaml:3: not valid YAML"), "the YAML error names its line")
+        #expect(f.callsPerDay == writer.truth)
+    }
+
     /// With a 10 s poll, new lines still arrive within moments: inotify wakes the loop.
     @Test func inotifyWakesTheLoopBeforeThePoll() throws {
         let dir = TempDir()

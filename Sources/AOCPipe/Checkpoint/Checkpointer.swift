@@ -12,7 +12,7 @@ import Darwin
 public final class Checkpointer {
     /// nil: no checkpoint is kept (the schedule still runs, for what rides on it).
     public let path: String?
-    let everyNanos: UInt64
+    private(set) var everyNanos: UInt64
     let crashPoint: CrashPoint?
     private var lastDue = DispatchTime.now()
     /// Checkpoints written (attempted) so far.
@@ -26,6 +26,9 @@ public final class Checkpointer {
         everyNanos = UInt64(max(everyMillis, 1)) * 1_000_000
         self.crashPoint = crashPoint
     }
+
+    /// A new interval (a reloaded pipeline).
+    public func every(millis: Int) { everyNanos = UInt64(max(millis, 1)) * 1_000_000 }
 
     /// Whether `checkpoint.every` has passed since the last checkpoint was due.
     public var isDue: Bool { DispatchTime.now().uptimeNanoseconds - lastDue.uptimeNanoseconds >= everyNanos }

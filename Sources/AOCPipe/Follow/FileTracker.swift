@@ -17,8 +17,8 @@ import Foundation
 final class FileTracker {
     struct DevIno: Hashable { var device: UInt64; var inode: UInt64 }
 
-    let config: PipelineConfig
-    let maxLineBytes: Int
+    private(set) var config: PipelineConfig
+    private(set) var maxLineBytes: Int
     private(set) var tails: [any Tail] = []
     /// Identities not open now: complete ones (never read again), and positions from a
     /// checkpoint or a truncated file waiting for their file to show up.
@@ -36,6 +36,11 @@ final class FileTracker {
     private(set) var renames = 0
     /// Files each source's globs matched at the last `discover` (for `/healthz`).
     private(set) var matchedFiles: [Int] = []
+
+    func reconfigure(_ config: PipelineConfig) {
+        self.config = config
+        maxLineBytes = config.maxLineBytes
+    }
 
     init(config: PipelineConfig, positions: [Checkpoint.FilePosition]) {
         self.config = config

@@ -21,7 +21,7 @@ import Darwin
 /// `MetricsStore` (served by a sibling, the HTTP server, with its own start and stop); this
 /// type schedules them and keeps the lifecycle.
 public final class FollowRunner: @unchecked Sendable {
-    let settings: FollowSettings
+    private(set) var settings: FollowSettings
     let logger: Logger
     let queue = DispatchQueue(label: "aocpipe.follow")
     let finished = DispatchSemaphore(value: 0)
@@ -30,7 +30,9 @@ public final class FollowRunner: @unchecked Sendable {
     private(set) var lifecycle = Lifecycle.starting
     let state: FollowState
     let checkpointer: Checkpointer
-    let sinks: [Sink]
+    var sinks: [Sink]
+    /// Reads the pipeline file again (with the command line's overrides), for SIGHUP.
+    let reloader: (@Sendable () throws -> (PipelineConfig, FollowSettings))?
     /// Where the HTTP endpoint reads `/metrics` and `/healthz` from, when there is one.
     let metrics: MetricsStore?
     var signalSources: [DispatchSource] = []
@@ -47,8 +49,11 @@ public final class FollowRunner: @unchecked Sendable {
     let lock: CheckpointLock?
 
     /// Loads the checkpoint (refusing a bad one) and prepares the sinks; nothing runs yet.
-    public init(config: PipelineConfig, settings: FollowSettings, metrics: MetricsStore? = nil, logger: Logger) throws {
+    /// `reloader`: how SIGHUP gets the pipeline anew (none: SIGHUP is logged and ignored).
+    public init(config: PipelineConfig, settings: FollowSettings, metrics: MetricsStore? = nil, logger: Logger,
+                reloader: (@Sendable () throws -> (PipelineConfig, FollowSettings))? = nil) throws {
         self.settings = settings
+        self.reloader = reloader
         self.logger = logger
         self.metrics = metrics
         let path = settings.checkpointPath
@@ -82,13 +87,24 @@ public final class FollowRunner: @unchecked Sendable {
         dispatchPrecondition(condition: .onQueue(queue))
         // Weak, as every block below: a block may still run after `run()` returned and the
         // runner is gone (seen: a scheduled emission firing after shutdown, under load).
-        for sig in [SIGTERM, SIGINT] {
+        for sig in [SIGTERM, SIGINT, SIGHUP] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue) as! DispatchSource
-            source.setEventHandler { [weak self] in self?.signalled() }
+            source.setEventHandler { [weak self] in sig == SIGHUP ? self?.reload() : self?.signalled() }
             source.resume()
             signalSources.append(source)
         }
+        // Nothing is bound to SIGUSR1 or SIGUSR2: ignored, not a kill (their default).
+        signal(SIGUSR1, SIG_IGN)
+        signal(SIGUSR2, SIG_IGN)
+        startPolling()
+        logger.info("following", metadata: ["pipeline": "\(state.config.name)", "sources": "\(state.config.sources.count)"])
+    }
+
+    /// The poll timer and the inotify watcher, for the pipeline's globs and poll interval.
+    func startPolling() {
+        timer?.cancel()
+        watcher?.stop()
         let poll = max(settings.pollMillis, 1)
         let timer = DispatchSource.makeTimerSource(queue: queue) as! DispatchSource
         timer.setEventHandler { [weak self] in self?.tick() }
@@ -101,7 +117,53 @@ public final class FollowRunner: @unchecked Sendable {
             self.queue.async { self.wake() }
         }
         if watcher == nil { logger.notice("inotify unavailable: polling every \(poll) ms") }
-        logger.info("following", metadata: ["pipeline": "\(state.config.name)", "sources": "\(state.config.sources.count)"])
+    }
+
+    /// SIGHUP: the pipeline file is read and checked again. A valid one takes effect at once
+    /// (globs, sinks, intervals, retention and lateness, the quarantine file); one that does not
+    /// load, or that changes what the counts mean (what the checkpoint's digest covers: the
+    /// zone, the sources' names, formats, zones and call rules) or where the checkpoint is, is
+    /// refused with the reason logged, and the running pipeline stays. The endpoint's address
+    /// takes a restart.
+    func reload() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard isLive else { return }
+        guard let reloader else {
+            logger.notice("SIGHUP: nothing to reload")
+            return
+        }
+        let config: PipelineConfig, next: FollowSettings
+        do {
+            (config, next) = try reloader()
+        } catch {
+            logger.error("reload refused, the running pipeline stays", metadata: ["error": "\(error)"])
+            return
+        }
+        guard config.name == state.config.name, Checkpoint.digest(of: config) == state.checkpoint.configDigest else {
+            logger.error("reload refused, the running pipeline stays: it changes what the counts mean (the pipeline's name, zone, or its sources' names, formats, zones or call rules); that takes a restart with a new checkpoint")
+            return
+        }
+        guard next.checkpointPath == settings.checkpointPath else {
+            logger.error("reload refused, the running pipeline stays: checkpoint.path changed; that takes a restart")
+            return
+        }
+        if next.listen != settings.listen {
+            logger.warning("reload: the endpoint stays on \(settings.listen ?? "none") until a restart")
+        }
+        let pollChanged = next.pollMillis != settings.pollMillis || config.sources.map(\.paths) != state.config.sources.map(\.paths)
+        var kept = next
+        kept.endpoint = settings.endpoint
+        kept.crashPoint = settings.crashPoint
+        // A jsonl sink that stays remembers what it sent; new ones send everything once.
+        let old = Dictionary(sinks.map { ($0.settings, $0) }, uniquingKeysWith: { a, _ in a })
+        sinks = kept.sinks.map { old[$0] ?? Sink($0) }
+        settings = kept
+        state.reconfigure(config, quarantinePath: kept.quarantinePath)
+        checkpointer.every(millis: kept.checkpointEveryMillis)
+        if pollChanged { startPolling() }
+        logger.notice("reloaded the pipeline file", metadata: ["sinks": "\(sinks.count)"])
+        changedSinceEmit = true
+        tick()
     }
 
     func signalled() {

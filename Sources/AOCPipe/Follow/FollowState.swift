@@ -5,11 +5,11 @@ import Logging
 /// current by reading every followed file. Confined to the follow loop's queue: reading,
 /// counting and checkpointing happen in one place, so the counts and the positions agree.
 final class FollowState {
-    let config: PipelineConfig
+    private(set) var config: PipelineConfig
     let logger: Logger
     var checkpoint: Checkpoint
     let tracker: FileTracker
-    let quarantinePath: String?
+    private(set) var quarantinePath: String?
     /// Malformed lines sampled and not yet written to the quarantine file.
     private(set) var pendingSamples: [QuarantineSample] = []
     /// Files that could not be read at the last read (for `/healthz`).
@@ -27,6 +27,14 @@ final class FollowState {
     }
 
     deinit { buffer.deallocate() }
+
+    /// A reloaded pipeline whose counts mean the same (`FollowRunner.reload` checks): new
+    /// globs, retention, lateness and limits from the next read on; files open stay open.
+    func reconfigure(_ config: PipelineConfig, quarantinePath: String?) {
+        self.config = config
+        self.quarantinePath = quarantinePath
+        tracker.reconfigure(config)
+    }
 
     /// Finds files (new, renamed, truncated) and reads what is new in each. Returns whether
     /// any line was counted.

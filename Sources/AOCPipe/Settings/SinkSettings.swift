@@ -1,7 +1,7 @@
 /// One entry of a pipeline's `sinks`, typed when the file is loaded: where follow's emissions
 /// go, in which format, with which windows.
-public struct SinkSettings: Sendable, Equatable {
-    public enum Target: Sendable, Equatable {
+public struct SinkSettings: Sendable, Hashable {
+    public enum Target: Sendable, Hashable {
         case stdout
         /// Replaced atomically at each emission (`jsonl`: appended).
         case file(path: String)
