@@ -61,9 +61,16 @@ struct Follow: ParsableCommand {
         // order and stopped in the other.
         var server: MetricsServer?
         var store: MetricsStore?
+        raiseDescriptorLimit(logger)
         if let address = settings.listen {
             store = MetricsStore()
-            server = try exitingOnError { try MetricsServer(listen: address, store: store!) }
+            var limits = MetricsServer.Limits.forThisProcess
+            // Tests shorten the endpoint's timeouts: AOCPIPE_TEST_HTTP_TIMEOUTS=HEADER,IDLE (durations).
+            if let spec = ProcessInfo.processInfo.environment["AOCPIPE_TEST_HTTP_TIMEOUTS"] {
+                let ms = spec.split(separator: ",").compactMap { AOCPipe.Duration.parseMillis(String($0)) }
+                if ms.count == 2 { (limits.headerTimeout, limits.idleTimeout) = (.milliseconds(Int64(ms[0])), .milliseconds(Int64(ms[1]))) }
+            }
+            server = try exitingOnError { try MetricsServer(listen: address, store: store!, limits: limits) }
             logger.info("serving /metrics and /healthz", metadata: ["listen": "\(server!.address)"])
         }
         defer { server?.stop() }
@@ -83,3 +90,15 @@ struct Follow: ParsableCommand {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// A follower holds one descriptor per followed file: its soft limit is raised to the hard
+/// one (as Go's runtime does), so a default `ulimit -n` of 1024 is not the ceiling where the
+/// system allows more. Where it cannot be (a sandbox forbids it), the limit in force stays.
+func raiseDescriptorLimit(_ logger: Logger) {
+    var rl = rlimit()
+    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    guard getrlimit(resource, &rl) == 0, rl.rlim_cur < rl.rlim_max else { return }
+    let wanted = rl.rlim_max
+    rl.rlim_cur = wanted
+    if setrlimit(resource, &rl) != 0 { logger.debug("open files limit stays", metadata: ["limit": "\(rl.rlim_cur)"]) }
+}

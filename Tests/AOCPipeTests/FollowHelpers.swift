@@ -37,15 +37,18 @@ final class Follower {
             """.write(toFile: pipeline, atomically: true, encoding: .utf8)
     }
 
-    /// `fileSizeLimit`: `ulimit -f` (512-byte blocks) for the follower, as a full disk would.
-    func start(environment: [String: String] = [:], arguments: [String] = [], fileSizeLimit: Int? = nil) throws {
+    /// `fileSizeLimit`: `ulimit -f` (512-byte blocks) for the follower, as a full disk would;
+    /// `openFiles`: `ulimit -n`.
+    func start(environment: [String: String] = [:], arguments: [String] = [], fileSizeLimit: Int? = nil,
+               openFiles: Int? = nil) throws {
         let binary = try #require(CommandLineTests.binary)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = ["follow", pipeline, "--log-level", "info"] + arguments
-        if let fileSizeLimit {
+        let limits = (fileSizeLimit.map { ["ulimit -f \($0)"] } ?? []) + (openFiles.map { ["ulimit -n \($0)"] } ?? [])
+        if !limits.isEmpty {
             p.executableURL = URL(fileURLWithPath: "/bin/sh")
-            p.arguments = ["-c", "ulimit -f \(fileSizeLimit) && exec \"$0\" \"$@\"", binary] + p.arguments!
+            p.arguments = ["-c", limits.joined(separator: " && ") + " && exec \"$0\" \"$@\"", binary] + p.arguments!
         }
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         _ = FileManager.default.createFile(atPath: log + ".\(runs)", contents: nil)
@@ -117,18 +120,52 @@ final class Follower {
     }
 }
 
-/// An HTTP GET through python3 (Foundation's HTTP client is a module of its own): status and body.
+/// An HTTP/1.0 GET over a plain socket (no python3 or Foundation networking needed): status
+/// and body. `url`: `http://HOST:PORT/PATH`, HOST an IPv4 address.
 func httpGet(_ url: String) throws -> (status: Int, body: String) {
-    let script = """
-        import sys, urllib.request, urllib.error
-        try:
-            r = urllib.request.urlopen(sys.argv[1], timeout=5); print(r.status); sys.stdout.write(r.read().decode())
-        except urllib.error.HTTPError as e:
-            print(e.code); sys.stdout.write(e.read().decode())
-        """
-    let r = try PrometheusTests.run("/usr/bin/env", ["python3", "-c", script, url])
-    let lines = r.out.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
-    return (Int(lines.first ?? "") ?? -1, lines.count > 1 ? String(lines[1]) : "")
+    let response = try rawHTTP(url, request: { "GET \($0) HTTP/1.0\r\nHost: localhost\r\n\r\n" })
+    guard let split = response.range(of: "\r\n\r\n") else { return (-1, response) }
+    let status = Int(response.split(separator: " ", maxSplits: 2).dropFirst().first ?? "") ?? -1
+    return (status, String(response[split.upperBound...]))
+}
+
+/// A TCP connection to `host:port` (IPv4), or -1.
+func connectTCP(_ host: String, _ port: Int) -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return -1 }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    inet_pton(AF_INET, host, &address.sin_addr)
+    let ok = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    if ok != 0 { close(fd); return -1 }
+    var timeout = timeval(tv_sec: 10, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    return fd
+}
+
+/// Everything the server sends for `request(path)` until it closes the connection.
+func rawHTTP(_ url: String, request: (String) -> String) throws -> String {
+    let rest = url.hasPrefix("http://") ? String(url.dropFirst(7)) : url
+    let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+    let hostPort = rest[..<slash], path = slash == rest.endIndex ? "/" : String(rest[slash...])
+    let colon = try #require(hostPort.lastIndex(of: ":"))
+    let host = String(hostPort[..<colon]), port = try #require(Int(hostPort[hostPort.index(after: colon)...]))
+    let fd = connectTCP(host, port)
+    guard fd >= 0 else { throw POSIXError(.ECONNREFUSED) }
+    defer { close(fd) }
+    let bytes = Array(request(path).utf8)
+    _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+    var out: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = recv(fd, &buffer, buffer.count, 0)
+        if n <= 0 { break }
+        out += buffer[0..<n]
+    }
+    return String(decoding: out, as: UTF8.self)
 }
 
 /// Writes hotline CDR lines as Asterisk would, counting what it wrote per Bangkok day.

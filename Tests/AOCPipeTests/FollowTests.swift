@@ -61,7 +61,8 @@ import Testing
         // /metrics: the windows as emitted, valid for promtool; nothing else answers.
         var metrics = try httpGet(base + "/metrics")
         let deadline = Date().addingTimeInterval(10)
-        while !writer.truth.allSatisfy({ metrics.body.contains("aocpipe_window_calls{window=\"day\",start=\"\($0.key)\"} \($0.value)\n") }),
+        while !writer.truth.allSatisfy({ metrics.body.contains("aocpipe_window_calls{window=\"day\",start=\"\($0.key)\"} \($0.value)\n") })
+                || !metrics.body.contains("aocpipe_last_checkpoint_timestamp_seconds "),
               Date() < deadline {
             usleep(100_000)
             metrics = try httpGet(base + "/metrics")
@@ -407,6 +408,72 @@ import Testing
         #expect(text.components(separatedBy: "reload refused").count == 3, "\(text)")
         #expect(text.contains("follow.yaml:3: not valid YAML"), "the YAML error names its line")
         #expect(f.callsPerDay == writer.truth)
+    }
+
+    /// No client holds the endpoint: under `ulimit -n 256`, 300 idle connections leave
+    /// `/healthz` answering and descriptors for new logs (at most 64 are kept, the longest idle
+    /// closed first); a head sent a byte at a time is cut at the header timeout; an idle
+    /// keep-alive connection at the idle timeout.
+    @Test func theEndpointCannotBeHeldOpen() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let (f, writer) = try Self.followedCDRLog(dir.path + "/Master.csv", in: dir)
+        writer.write(20)
+        try f.start(environment: ["AOCPIPE_TEST_HTTP_TIMEOUTS": "1s,2s"], arguments: ["--listen", "127.0.0.1:0"], openFiles: 256)
+        defer { f.stop() }
+        #expect(f.waitFor(writer.truth) == writer.truth)
+        let address = try f.listenAddress()
+        let port = try #require(Int(address.split(separator: ":").last ?? ""))
+        func isOpen(_ fd: Int32) -> Bool {
+            var byte: UInt8 = 0
+            let n = recv(fd, &byte, 1, Int32(MSG_DONTWAIT))
+            return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+        }
+        var idle: [Int32] = []
+        defer { idle.forEach { close($0) } }
+        for _ in 0..<300 {
+            let fd = connectTCP("127.0.0.1", port)
+            if fd >= 0 { idle.append(fd) }
+        }
+        #expect(try httpGet("http://\(address)/healthz").status == 200)
+        usleep(200_000)
+        let stillOpen = idle.filter(isOpen).count
+        #expect(stillOpen <= 64, "\(stillOpen) idle connections held")
+        // A new log is still opened and counted (descriptors were left for it).
+        let rotated = try CDRWriter(path: dir.path + "/Master.csv.1")
+        rotated.time = writer.time
+        rotated.write(15)
+        var truth = writer.truth
+        for (day, n) in rotated.truth { truth[day, default: 0] += n }
+        #expect(f.waitFor(truth) == truth)
+        idle.forEach { close($0) }
+        idle = []
+        // Slowloris: a header byte every 200 ms is cut off at the 1 s header timeout.
+        let slow = connectTCP("127.0.0.1", port)
+        defer { close(slow) }
+        let started = Date()
+        for byte in Array("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ".utf8) + Array(repeating: UInt8(ascii: "a"), count: 40) {
+            var b = byte
+            if send(slow, &b, 1, Int32(MSG_NOSIGNAL)) != 1 { break }
+            usleep(200_000)
+            if !isOpen(slow) { break }
+        }
+        #expect(!isOpen(slow))
+        #expect(Date().timeIntervalSince(started) < 4, "closed at the header timeout")
+        // Keep-alive: answered, then closed once idle for 2 s.
+        let keep = connectTCP("127.0.0.1", port)
+        defer { close(keep) }
+        let request = Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { send(keep, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        #expect(recv(keep, &buffer, buffer.count, 0) > 0)
+        usleep(500_000)
+        #expect(isOpen(keep), "kept alive within the idle timeout")
+        var closedAfter = 0.0
+        let idleStart = Date()
+        while isOpen(keep) && Date().timeIntervalSince(idleStart) < 6 { usleep(100_000) }
+        closedAfter = Date().timeIntervalSince(idleStart)
+        #expect(!isOpen(keep) && closedAfter < 4)
     }
 
     /// With a 10 s poll, new lines still arrive within moments: inotify wakes the loop.
