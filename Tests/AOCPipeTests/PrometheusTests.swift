@@ -106,11 +106,10 @@ import Testing
         while Date() < deadline {
             var url = URLComponents(string: "http://127.0.0.1:\(port)/api/v1/query")!
             url.queryItems = [URLQueryItem(name: "query", value: query), URLQueryItem(name: "time", value: String(report.days.last!.end))]
-            // Fetched with python3 (CI has it): Foundation's HTTP client is a separate module.
-            let get = try Self.run("/usr/bin/env", ["python3", "-c", "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())",
-                                                    url.url!.absoluteString])
-            if get.status == 0,
-               let doc = try? JSONSerialization.jsonObject(with: Data(get.out.utf8)) as? [String: Any],
+            // Over a plain socket: Foundation's HTTP client is a separate module.
+            let get = try httpGet(url.url!.absoluteString)
+            if get.status == 200,
+               let doc = try? JSONSerialization.jsonObject(with: Data(get.body.utf8)) as? [String: Any],
                let results = (doc["data"] as? [String: Any])?["result"] as? [[String: Any]], !results.isEmpty {
                 for r in results {
                     let start = (r["metric"] as? [String: String])?["start"] ?? "?"

@@ -157,6 +157,7 @@ final class Rsyslog {
     }
 
     @Test(.enabled(if: SystemTool.rsyslogd.runs, SystemTool.rsyslogd.skipNote),
+          .enabled(if: SystemTool.python3.runs, SystemTool.python3.skipNote),
           arguments: [("defaults", "zipLevel=\"6\""),
                       ("flushOnTXEnd", "zipLevel=\"6\" flushOnTXEnd=\"on\" asyncWriting=\"off\""),
                       ("veryRobustZip", "zipLevel=\"6\" veryRobustZip=\"on\" flushOnTXEnd=\"on\"")])
