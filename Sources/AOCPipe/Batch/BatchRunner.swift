@@ -86,6 +86,7 @@ public struct BatchRunner: Sendable {
         items.sort { $0.size != $1.size ? $0.size > $1.size : $0.path < $1.path }
         // One process per checkpoint, taken before it is read and held to the end of the run.
         let lock = try checkpointPath.map { try CheckpointLock(for: $0) }
+        if let checkpointPath { AtomicFile.removeLeftovers(of: checkpointPath) }  // a killed run's temp files
         defer { withExtendedLifetime(lock) {} }
         let start = try checkpointPath.flatMap { (p) throws(CheckpointError) in try Checkpoint.load(from: p, for: config) }
             ?? Checkpoint(config: config)
