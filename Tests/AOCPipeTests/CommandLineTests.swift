@@ -105,6 +105,13 @@ import Testing
         #expect(linked.status == 0)
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir.path + "/link.json") == "target.json")
         #expect(try String(contentsOfFile: target, encoding: .utf8).contains("\"accounts_frozen\":2671"))
+        // A relative link in the current directory, relative to it.
+        try FileManager.default.createSymbolicLink(atPath: dir.path + "/here.csv", withDestinationPath: "there.csv")
+        let pipeline = dir.file("p.yaml", try String(contentsOfFile: packageRoot + "/Pipelines/aoc1441.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "SampleLogs/", with: packageRoot + "/SampleLogs/"))
+        #expect(try Self.run(["batch", pipeline, "--format", "csv", "-o", "here.csv"], in: dir.path).status == 0)
+        #expect(try String(contentsOfFile: dir.path + "/there.csv", encoding: .utf8).hasPrefix("window,start"))
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir.path + "/here.csv") == "there.csv")
         let stdout = try Self.run(["batch", "Pipelines/aoc1441.yaml", "--format", "csv", "-o", "-"])
         #expect(stdout.status == 0 && stdout.stdout.hasPrefix("window,start,end"))
         #expect(!FileManager.default.fileExists(atPath: packageRoot + "/-"))

@@ -121,9 +121,10 @@ final class Follower {
 }
 
 /// An HTTP/1.0 GET over a plain socket (no python3 or Foundation networking needed): status
-/// and body. `url`: `http://HOST:PORT/PATH`, HOST an IPv4 address.
+/// and body; status -1 when nothing answers (not listening yet). `url`: `http://HOST:PORT/PATH`,
+/// HOST an IPv4 address.
 func httpGet(_ url: String) throws -> (status: Int, body: String) {
-    let response = try rawHTTP(url, request: { "GET \($0) HTTP/1.0\r\nHost: localhost\r\n\r\n" })
+    guard let response = try rawHTTP(url, request: { "GET \($0) HTTP/1.0\r\nHost: localhost\r\n\r\n" }) else { return (-1, "") }
     guard let split = response.range(of: "\r\n\r\n") else { return (-1, response) }
     let status = Int(response.split(separator: " ", maxSplits: 2).dropFirst().first ?? "") ?? -1
     return (status, String(response[split.upperBound...]))
@@ -146,15 +147,16 @@ func connectTCP(_ host: String, _ port: Int) -> Int32 {
     return fd
 }
 
-/// Everything the server sends for `request(path)` until it closes the connection.
-func rawHTTP(_ url: String, request: (String) -> String) throws -> String {
+/// Everything the server sends for `request(path)` until it closes the connection (nil: the
+/// connection was refused).
+func rawHTTP(_ url: String, request: (String) -> String) throws -> String? {
     let rest = url.hasPrefix("http://") ? String(url.dropFirst(7)) : url
     let slash = rest.firstIndex(of: "/") ?? rest.endIndex
     let hostPort = rest[..<slash], path = slash == rest.endIndex ? "/" : String(rest[slash...])
     let colon = try #require(hostPort.lastIndex(of: ":"))
     let host = String(hostPort[..<colon]), port = try #require(Int(hostPort[hostPort.index(after: colon)...]))
     let fd = connectTCP(host, port)
-    guard fd >= 0 else { throw POSIXError(.ECONNREFUSED) }
+    guard fd >= 0 else { return nil }
     defer { close(fd) }
     let bytes = Array(request(path).utf8)
     _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }

@@ -44,7 +44,8 @@ public enum OutputFile {
             let n = readlink(current, &buffer, buffer.count - 1)
             guard n > 0 else { return current }
             let dest = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            current = dest.hasPrefix("/") ? dest : (current as NSString).deletingLastPathComponent + "/" + dest
+            let dir = (current as NSString).deletingLastPathComponent
+            current = dest.hasPrefix("/") || dir.isEmpty ? dest : dir + "/" + dest
         }
         return current
     }
