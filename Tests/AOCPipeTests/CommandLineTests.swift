@@ -115,6 +115,9 @@ import Testing
         let stdout = try Self.run(["batch", "Pipelines/aoc1441.yaml", "--format", "csv", "-o", "-"])
         #expect(stdout.status == 0 && stdout.stdout.hasPrefix("window,start,end"))
         #expect(!FileManager.default.fileExists(atPath: packageRoot + "/-"))
+        let devStdout = try Self.run(["batch", "Pipelines/aoc1441.yaml", "--format", "csv", "-o", "/dev/stdout"])
+        #expect(devStdout.status == 0 && devStdout.stdout == stdout.stdout)
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: "/dev/stdout")) != nil, "/dev/stdout is still a link")
         // A FIFO is written, not replaced by a file.
         let fifo = dir.path + "/fifo"
         #expect(mkfifo(fifo, 0o600) == 0)
