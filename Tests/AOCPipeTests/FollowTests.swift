@@ -178,8 +178,9 @@ import Testing
         let (f, writer) = try Self.followedCDRLog(log, in: dir)
         writer.write(300)
         try f.start(environment: ["AOCPIPE_TEST_CRASH_IN_CHECKPOINT": point])
-        for _ in 0..<10 { writer.write(20); usleep(30_000) }
         let p = try #require(f.process)
+        // Lines keep coming until it dies: a checkpoint is written only when something changed.
+        for _ in 0..<200 where p.isRunning { writer.write(20); usleep(30_000) }
         p.waitUntilExit()
         #expect(p.terminationStatus == 137, "died inside checkpoint write \(point)")
         f.process = nil
@@ -474,6 +475,35 @@ import Testing
         while isOpen(keep) && Date().timeIntervalSince(idleStart) < 6 { usleep(100_000) }
         closedAfter = Date().timeIntervalSince(idleStart)
         #expect(!isOpen(keep) && closedAfter < 4)
+    }
+
+    /// While nothing changes, nothing is written: the checkpoint file stays the same inode
+    /// (every write renames a new one in), its age metric stays fresh and /healthz 200; a new
+    /// line writes it again.
+    @Test func anIdleFollowerWritesNoCheckpoint() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let (f, writer) = try Self.followedCDRLog(dir.path + "/Master.csv", in: dir)
+        writer.write(30)
+        try f.start(arguments: ["--listen", "127.0.0.1:0"])
+        defer { f.stop() }
+        #expect(f.waitFor(writer.truth) == writer.truth)
+        let state = dir.path + "/state"
+        func inode() -> UInt64? { InputFile.identity(of: state)?.inode }
+        for _ in 0..<100 where inode() == nil { usleep(20_000) }
+        usleep(300_000)  // the reads settle
+        let settled = inode()
+        #expect(settled != nil)
+        usleep(1_500_000)  // fifteen checkpoint intervals, nothing new
+        #expect(inode() == settled, "no checkpoint written while idle")
+        let base = "http://\(try f.listenAddress())"
+        #expect(try httpGet(base + "/healthz").status == 200)
+        let stamp = try httpGet(base + "/metrics").body.split(separator: "\n")
+            .first { $0.hasPrefix("aocpipe_last_checkpoint_timestamp_seconds ") }.flatMap { Int($0.split(separator: " ")[1]) }
+        #expect(stamp.map { abs($0 - Int(Date().timeIntervalSince1970)) <= 2 } == true, "confirmed current while idle")
+        writer.write(1)
+        for _ in 0..<100 where inode() == settled { usleep(20_000) }
+        #expect(inode() != settled, "a new line is checkpointed")
     }
 
     /// With a 10 s poll, new lines still arrive within moments: inotify wakes the loop.

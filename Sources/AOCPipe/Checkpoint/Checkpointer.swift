@@ -17,8 +17,9 @@ public final class Checkpointer {
     private var lastDue = DispatchTime.now()
     /// Checkpoints written (attempted) so far.
     private(set) var writes = 0
-    /// When a write last succeeded (nil: none yet): on the monotonic clock (for ages) and as
-    /// Unix seconds (for the metric).
+    /// When the checkpoint on disk was last known current: written, or found to hold the state
+    /// as it is (`confirm`); nil: not yet. On the monotonic clock (for ages) and as Unix seconds
+    /// (for the metric).
     private(set) var lastWritten: (uptime: DispatchTime, unixSeconds: Int)?
 
     public init(path: String?, everyMillis: Int, crashPoint: CrashPoint? = nil) {
@@ -36,14 +37,37 @@ public final class Checkpointer {
     /// Starts the next interval without writing (what the checkpoint must follow failed).
     public func postpone() { lastDue = DispatchTime.now() }
 
+    /// What the last write left at `path` (device, inode, size): a file found there alike is
+    /// still that checkpoint; one replaced or removed since (by hand) is written again.
+    private var written: (device: UInt64, inode: UInt64, size: Int)?
+
+    /// Whether the file at `path` is still the one this checkpointer last wrote.
+    public var isStillOnDisk: Bool {
+        guard let path, let written else { return false }
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+            && UInt64(st.st_dev) == written.device && UInt64(st.st_ino) == written.inode && Int(st.st_size) == written.size
+    }
+
+    /// The checkpoint on disk already holds the state as it is: nothing to write, and it is
+    /// as current as a write would make it.
+    public func confirm() {
+        lastDue = DispatchTime.now()
+        guard path != nil else { return }
+        lastWritten = (DispatchTime.now(), Int(Date().timeIntervalSince1970))
+    }
+
     /// Writes `checkpoint` atomically (when there is a path) and starts the next interval.
     public func save(_ checkpoint: Checkpoint) throws(AtomicFile.WriteError) {
         lastDue = DispatchTime.now()
         guard let path else { return }
         writes += 1
         let crash = crashPoint.flatMap { $0.write == writes ? $0.stage : nil }
+        written = nil
         try checkpoint.save(to: path) { stage in if stage == crash { _exit(137) } }
         lastWritten = (DispatchTime.now(), Int(Date().timeIntervalSince1970))
+        var st = stat()
+        if stat(path, &st) == 0 { written = (UInt64(st.st_dev), UInt64(st.st_ino), Int(st.st_size)) }
     }
 }
 

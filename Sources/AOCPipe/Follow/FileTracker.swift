@@ -67,11 +67,11 @@ final class FileTracker {
             var paths: [String] = []
             for pattern in source.paths { paths += Glob.expand(pattern) }
             matchedFiles[sourceIndex] = paths.count
-            // Oldest first, so event time mostly moves forward as files are adopted.
-            let ordered = paths.map { ($0, (try? FileManager.default.attributesOfItem(atPath: $0)[.modificationDate] as? Date) ?? .distantPast) }
-                .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
-            for (path, _) in ordered {
-                guard let id = InputFile.identity(of: path) else { continue }
+            // Oldest first, so event time mostly moves forward as files are adopted. One stat
+            // per path gives both the order and the identity.
+            let ordered = paths.compactMap { p in InputFile.pathStatus(of: p).map { (p, $0) } }
+                .sorted { $0.1.modifiedNanos != $1.1.modifiedNanos ? $0.1.modifiedNanos < $1.1.modifiedNanos : $0.0 < $1.0 }
+            for (path, id) in ordered {
                 let key = DevIno(device: id.device, inode: id.inode)
                 seen.insert(key)
                 if let tail = byInode[key] {

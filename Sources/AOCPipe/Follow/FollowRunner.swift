@@ -45,6 +45,7 @@ public final class FollowRunner: @unchecked Sendable {
     var lastEmit = DispatchTime(uptimeNanoseconds: 0)
     var changedSinceEmit = true
     var emitScheduled = false
+    var catchUpScheduled = false
     let started = DispatchTime.now()
     let lock: CheckpointLock?
 
@@ -205,6 +206,16 @@ public final class FollowRunner: @unchecked Sendable {
             lifecycle = .running
             logger.info("ready")
         }
+        // Behind (a file had more than one read takes): read on at once, not at the next
+        // poll, with emissions and checkpoints still at their intervals in between.
+        if state.isBehind && !catchUpScheduled {
+            catchUpScheduled = true
+            queue.async { [weak self] in
+                guard let self else { return }
+                self.catchUpScheduled = false
+                self.tick()
+            }
+        }
     }
 
     /// Emits now if `emit_every` has passed since the last emission, else once it has (even
@@ -219,7 +230,11 @@ public final class FollowRunner: @unchecked Sendable {
             queue.asyncAfter(deadline: .now() + .nanoseconds(Int(every - since))) { [weak self] in
                 guard let self else { return }
                 self.emitScheduled = false
-                if self.changedSinceEmit && self.lifecycle == .running { self.emit() }
+                guard self.lifecycle == .running else { return }
+                // What is there now, not what the last tick saw: an emission is at most
+                // `emit_every` behind the log.
+                if self.state.readAll() { self.changedSinceEmit = true }
+                if self.changedSinceEmit { self.emit() }
             }
         }
     }

@@ -10,6 +10,11 @@ final class FollowState {
     var checkpoint: Checkpoint
     let tracker: FileTracker
     private(set) var quarantinePath: String?
+    /// What the last checkpoint written held of the files and the sources' stats (nil: none
+    /// written by this process yet).
+    private var saved: (files: [Checkpoint.FilePosition], sources: [InputStats])?
+    /// Whether the last read left a file with more than one read takes (read on at once).
+    private(set) var isBehind = false
     /// Malformed lines sampled and not yet written to the quarantine file.
     private(set) var pendingSamples: [QuarantineSample] = []
     /// Files that could not be read at the last read (for `/healthz`).
@@ -73,6 +78,7 @@ final class FollowState {
         }
         for event in tracker.events { logger.info("\(event)") }
         tracker.events.removeAll()
+        isBehind = !behind.isEmpty
         return changed
     }
 
@@ -145,8 +151,15 @@ final class FollowState {
             }
         }
         if checkpointer.path != nil { checkpoint.files = tracker.positions }
+        // Nothing read, no file moved: the checkpoint on disk is this state already (idle
+        // costs no write). What was read shows in the sources' stats, what moved in positions.
+        if let saved, saved.files == checkpoint.files, saved.sources == checkpoint.sources, checkpointer.isStillOnDisk {
+            checkpointer.confirm()
+            return
+        }
         do {
             try checkpointer.save(checkpoint)
+            saved = (checkpoint.files, checkpoint.sources)
         } catch {
             logger.error("cannot write the checkpoint", metadata: ["error": "\(error)"])
         }

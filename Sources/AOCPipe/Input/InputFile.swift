@@ -40,9 +40,15 @@ public final class InputFile: @unchecked Sendable {
 
     /// Device and inode of a path, without opening it; nil if it is not a regular file.
     public static func identity(of path: String) -> (device: UInt64, inode: UInt64)? {
+        pathStatus(of: path).map { ($0.device, $0.inode) }
+    }
+
+    /// One `stat` of a path: device, inode and modification time (ns); nil if it is not a
+    /// regular file. (Foundation's `attributesOfItem` also reads the passwd and group files.)
+    public static func pathStatus(of path: String) -> (device: UInt64, inode: UInt64, modifiedNanos: Int)? {
         var st = stat()
         guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return (UInt64(st.st_dev), UInt64(st.st_ino))
+        return (UInt64(st.st_dev), UInt64(st.st_ino), Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec))
     }
 
     /// Size of the file now.

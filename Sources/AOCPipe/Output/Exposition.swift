@@ -135,7 +135,7 @@ enum Exposition {
                "Bytes in followed files not read yet (newest byte seen less newest byte counted).", into: &out)
         for (source, bytes) in a.lagBytes { out += "aocpipe_source_lag_bytes{source=\(quoted(source))} \(bytes)\n" }
         if let written = a.lastCheckpoint {
-            header("aocpipe_last_checkpoint_timestamp_seconds", "gauge", "When the checkpoint was last written.", into: &out)
+            header("aocpipe_last_checkpoint_timestamp_seconds", "gauge", "When the checkpoint was last known current (written, or unchanged since).", into: &out)
             out += "aocpipe_last_checkpoint_timestamp_seconds \(written)\n"
         }
         return out

@@ -18,7 +18,7 @@ public enum Defaults {
     /// longer gap is left out, so windows are bounded by the data, not the span of its dates.
     public static let fillGapsMillis = 31 * 86_400_000
     public static let pollMillis = 250
-    public static let emitEveryMillis = 10_000
+    public static let emitEveryMillis = 1_000
     public static let checkpointEveryMillis = 5_000
     public static let maxLineBytes = 65_536
     /// Prometheus formats expose the windows ending within this long of the watermark: a
