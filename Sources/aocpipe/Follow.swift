@@ -48,8 +48,10 @@ struct Follow: ParsableCommand {
         }
         // Crash tests make the process die inside a checkpoint write (see CrashPoint).
         let crashPoint = ProcessInfo.processInfo.environment["AOCPIPE_TEST_CRASH_IN_CHECKPOINT"].flatMap(CrashPoint.init(spec:))
-        let settings = FollowSettings(config: config, checkpointPath: checkpoint, emitEveryMillis: emitEveryMillis,
+        var settings = FollowSettings(config: config, checkpointPath: checkpoint, emitEveryMillis: emitEveryMillis,
                                       listen: listen, crashPoint: crashPoint)
+        // Tests lose inotify batches as an overflow would: AOCPIPE_TEST_INOTIFY_DROP_EVERY=N.
+        settings.inotifyDropEvery = ProcessInfo.processInfo.environment["AOCPIPE_TEST_INOTIFY_DROP_EVERY"].flatMap { Int($0) }
         let level = logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

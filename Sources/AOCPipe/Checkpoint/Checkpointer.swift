@@ -28,6 +28,12 @@ public final class Checkpointer {
         self.crashPoint = crashPoint
     }
 
+    /// How long until `isDue` (0: it is).
+    public var nanosUntilDue: UInt64 {
+        let since = DispatchTime.now().uptimeNanoseconds - lastDue.uptimeNanoseconds
+        return since >= everyNanos ? 0 : everyNanos - since
+    }
+
     /// A new interval (a reloaded pipeline).
     public func every(millis: Int) { everyNanos = UInt64(max(millis, 1)) * 1_000_000 }
 

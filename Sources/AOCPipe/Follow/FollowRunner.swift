@@ -46,6 +46,14 @@ public final class FollowRunner: @unchecked Sendable {
     var changedSinceEmit = true
     var emitScheduled = false
     var catchUpScheduled = false
+    var saveScheduled = false
+    var lastHealth = DispatchTime(uptimeNanoseconds: 0)
+    /// Lines were counted since the last checkpoint was due.
+    var unsaved = false
+    /// Since the last tick: a full look is due (a directory changed, events were lost, the
+    /// rescan interval), and the files inotify said were written.
+    var rescanPending = true
+    var written = Set<String>()
     let started = DispatchTime.now()
     let lock: CheckpointLock?
 
@@ -102,22 +110,34 @@ public final class FollowRunner: @unchecked Sendable {
         logger.info("following", metadata: ["pipeline": "\(state.config.name)", "sources": "\(state.config.sources.count)"])
     }
 
-    /// The poll timer and the inotify watcher, for the pipeline's globs and poll interval.
+    /// The inotify watcher and the timer of full looks: every `follow.rescan` while inotify
+    /// says what changed, every `follow.poll` where it cannot.
     func startPolling() {
         timer?.cancel()
         watcher?.stop()
-        let poll = max(settings.pollMillis, 1)
+        watcher = DirectoryWatcher(patterns: state.config.sources.flatMap(\.paths),
+                                   dropEvery: settings.inotifyDropEvery) { [weak self] changes in
+            guard let self else { return }
+            self.queue.async { self.noted(changes) }
+        }
+        let interval = max(watcher == nil ? settings.pollMillis : settings.rescanMillis, 1)
+        if watcher == nil { logger.notice("inotify unavailable: polling every \(interval) ms") }
         let timer = DispatchSource.makeTimerSource(queue: queue) as! DispatchSource
-        timer.setEventHandler { [weak self] in self?.tick() }
-        timer.schedule(deadline: .now(), repeating: .milliseconds(poll), leeway: .milliseconds(max(poll / 10, 1)))
+        timer.setEventHandler { [weak self] in
+            guard let self else { return }
+            self.rescanPending = true
+            self.tick()
+        }
+        timer.schedule(deadline: .now(), repeating: .milliseconds(interval), leeway: .milliseconds(max(interval / 10, 1)))
         timer.resume()
         self.timer = timer
-        watcher = DirectoryWatcher(directories: DirectoryWatcher.directories(of: state.config.sources.flatMap(\.paths))) {
-            [weak self] in
-            guard let self else { return }
-            self.queue.async { self.wake() }
-        }
-        if watcher == nil { logger.notice("inotify unavailable: polling every \(poll) ms") }
+    }
+
+    /// What inotify said, kept for the next tick.
+    func noted(_ changes: DirectoryWatcher.Changes) {
+        rescanPending = rescanPending || changes.rescan
+        written.formUnion(changes.written)
+        wake()
     }
 
     /// SIGHUP: the pipeline file is read and checked again. A valid one takes effect at once
@@ -151,10 +171,12 @@ public final class FollowRunner: @unchecked Sendable {
         if next.listen != settings.listen {
             logger.warning("reload: the endpoint stays on \(settings.listen ?? "none") until a restart")
         }
-        let pollChanged = next.pollMillis != settings.pollMillis || config.sources.map(\.paths) != state.config.sources.map(\.paths)
+        let pollChanged = next.pollMillis != settings.pollMillis || next.rescanMillis != settings.rescanMillis
+            || config.sources.map(\.paths) != state.config.sources.map(\.paths)
         var kept = next
         kept.endpoint = settings.endpoint
         kept.crashPoint = settings.crashPoint
+        kept.inotifyDropEvery = settings.inotifyDropEvery
         // A jsonl sink that stays remembers what it sent; new ones send everything once.
         let old = Dictionary(sinks.map { ($0.settings, $0) }, uniquingKeysWith: { a, _ in a })
         sinks = kept.sinks.map { old[$0] ?? Sink($0) }
@@ -164,6 +186,7 @@ public final class FollowRunner: @unchecked Sendable {
         if pollChanged { startPolling() }
         logger.notice("reloaded the pipeline file", metadata: ["sinks": "\(sinks.count)"])
         changedSinceEmit = true
+        rescanPending = true
         tick()
     }
 
@@ -198,9 +221,10 @@ public final class FollowRunner: @unchecked Sendable {
         dispatchPrecondition(condition: .onQueue(queue))
         guard isLive else { return }
         lastTick = DispatchTime.now()
-        if state.readAll() { changedSinceEmit = true }
+        readNow()
         if changedSinceEmit { emitWhenDue() }
-        state.save(with: checkpointer)
+        if state.save(with: checkpointer) { unsaved = false }
+        saveWhenDue()
         publishHealth()
         if lifecycle == .starting {
             lifecycle = .running
@@ -215,6 +239,38 @@ public final class FollowRunner: @unchecked Sendable {
                 self.catchUpScheduled = false
                 self.tick()
             }
+        }
+    }
+
+    /// Reads what inotify said was written, or everything when a full look is due (or inotify
+    /// is not there).
+    func readNow() {
+        let full = rescanPending || watcher == nil
+        let paths = written
+        rescanPending = false
+        written.removeAll()
+        logger.trace("read", metadata: ["full": "\(full)", "written": "\(paths.sorted())"])
+        if state.read(only: full ? nil : paths) {
+            changedSinceEmit = true
+            unsaved = true
+        }
+        // A full look may have moved files (a rename changes no count): the next checkpoint
+        // compares, and writes or confirms.
+        if full { unsaved = true }
+    }
+
+    /// A checkpoint for what was read since the last one, once `checkpoint.every` has passed,
+    /// even if nothing wakes the loop before then (the next full look may be far off).
+    func saveWhenDue() {
+        guard unsaved, !saveScheduled, checkpointer.path != nil else { return }
+        saveScheduled = true
+        queue.asyncAfter(deadline: .now() + .nanoseconds(Int(checkpointer.nanosUntilDue))) { [weak self] in
+            guard let self else { return }
+            self.saveScheduled = false
+            guard self.isLive else { return }
+            if self.state.save(with: self.checkpointer) { self.unsaved = false }
+            self.publishHealth(force: true)
+            self.saveWhenDue()
         }
     }
 
@@ -233,7 +289,7 @@ public final class FollowRunner: @unchecked Sendable {
                 guard self.lifecycle == .running else { return }
                 // What is there now, not what the last tick saw: an emission is at most
                 // `emit_every` behind the log.
-                if self.state.readAll() { self.changedSinceEmit = true }
+                self.readNow()
                 if self.changedSinceEmit { self.emit() }
             }
         }
@@ -261,9 +317,13 @@ public final class FollowRunner: @unchecked Sendable {
         changedSinceEmit = false
     }
 
-    func publishHealth() {
+    /// The agent's gauges and `/healthz` (at most every 250 ms: they stat every followed file).
+    func publishHealth(force: Bool = false) {
         guard let metrics else { return }
-        let health = state.health(checkpointer: checkpointer, since: started)
+        let now = DispatchTime.now()
+        guard force || now.uptimeNanoseconds - lastHealth.uptimeNanoseconds >= 250_000_000 else { return }
+        lastHealth = now
+        let health = state.health(checkpointer: checkpointer, since: started, upToDate: !unsaved)
         metrics.setAgent(health.agent, problems: health.problems)
     }
 

@@ -4,6 +4,9 @@ public struct FollowSettings: Sendable {
     public var checkpointEveryMillis: Int
     public var emitEveryMillis: Int
     public var pollMillis: Int
+    public var rescanMillis: Int
+    /// Tests: inotify batches lost as in an overflow, one in so many (`DirectoryWatcher`).
+    public var inotifyDropEvery: Int?
     /// Where emissions are written (never empty: a table on stdout by default).
     public var sinks: [SinkSettings]
     /// What the HTTP endpoint serves (windows, horizon), when there is one.
@@ -20,6 +23,7 @@ public struct FollowSettings: Sendable {
         checkpointEveryMillis = config.checkpointEveryMillis
         self.emitEveryMillis = emitEveryMillis ?? config.emitEveryMillis
         pollMillis = config.pollMillis
+        rescanMillis = config.rescanMillis
         sinks = config.followSinks
         if let listen {
             var endpoint = config.httpSink ?? SinkSettings(target: .http(listen: listen), format: .prometheus)

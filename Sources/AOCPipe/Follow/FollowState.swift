@@ -1,5 +1,10 @@
 import Dispatch
 import Logging
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What follow has counted and how far each file was read (the checkpoint's content), kept
 /// current by reading every followed file. Confined to the follow loop's queue: reading,
@@ -13,12 +18,15 @@ final class FollowState {
     /// What the last checkpoint written held of the files and the sources' stats (nil: none
     /// written by this process yet).
     private var saved: (files: [Checkpoint.FilePosition], sources: [InputStats])?
-    /// Whether the last read left a file with more than one read takes (read on at once).
-    private(set) var isBehind = false
+    /// Followed paths that are symlinks (found at each full read).
+    private var linked = Set<String>()
+    /// Sources whose last read left a file with more than one read takes (read on at once).
+    private var behindSources = Set<Int>()
+    var isBehind: Bool { !behindSources.isEmpty }
     /// Malformed lines sampled and not yet written to the quarantine file.
     private(set) var pendingSamples: [QuarantineSample] = []
     /// Files that could not be read at the last read (for `/healthz`).
-    private(set) var readErrors: [String] = []
+    private(set) var readErrors: [String: String] = [:]
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
     /// Decoded bytes one file may add in one read, so that one busy file cannot hold up the rest.
     static let budgetPerRead = 64 << 20
@@ -43,16 +51,41 @@ final class FollowState {
 
     /// Finds files (new, renamed, truncated) and reads what is new in each. Returns whether
     /// any line was counted.
-    func readAll() -> Bool {
+    func readAll() -> Bool { read(only: nil) }
+
+    /// Reads what is new. `only`: the files inotify said were written (and those of a source
+    /// still behind), without looking at the globs or any other file; a written path that a
+    /// glob matches but no followed file has (a file not seen yet) makes it a full read.
+    /// nil: a full read (every glob, every file).
+    func read(only written: Set<String>?) -> Bool {
         var changed = false
-        readErrors.removeAll()
-        for (source, stats) in tracker.discover() { checkpoint.sources[source] += stats }
+        var polled = written
+        if let written {
+            let followed = Set(tracker.tails.map(\.path))
+            let unknown = written.subtracting(followed)
+            if unknown.contains(where: { path in config.sources.contains { $0.paths.contains { Glob.matches($0, path) } } }) {
+                polled = nil
+            }
+        }
+        let behindBefore = behindSources
+        if polled == nil {
+            for (source, stats) in tracker.discover() { checkpoint.sources[source] += stats }
+            let followed = Set(tracker.tails.map(\.path))
+            readErrors = readErrors.filter { followed.contains($0.key) }
+            // A file matched through a symlink is written where inotify may not watch: it is
+            // looked at on every read.
+            linked = Set(tracker.tails.map(\.path).filter { path in
+                var st = stat()
+                return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK
+            })
+        }
         // A source's files are in stream order: while one has more to read than a read takes,
         // the newer ones wait, so the source's calls see its lines in the order written.
         var behind = Set<Int>()
         let eventTimes = config.eventTimes(nowMillis: wallClockMillis())
         for tail in tracker.tails {
             if behind.contains(tail.source) { continue }
+            if let polled, !polled.contains(tail.path) && !behindBefore.contains(tail.source) && !linked.contains(tail.path) { continue }
             if tracker.checkTruncation(tail) {
                 logger.notice("truncated (copytruncate?): its copy will be read from where this stopped",
                               metadata: ["file": "\(tail.path)"])
@@ -66,9 +99,10 @@ final class FollowState {
                 read = try tail.poll(buffer: buffer, budget: Self.budgetPerRead, eventTimes: eventTimes)
             } catch {
                 logger.error("cannot read", metadata: ["file": "\(tail.path)", "error": "\(error)"])
-                readErrors.append("cannot read \(tail.path): \(error)")
+                readErrors[tail.path] = "cannot read \(tail.path): \(error)"
                 continue
             }
+            readErrors[tail.path] = nil
             changed = absorb(tail) || changed
             if read >= Self.budgetPerRead { behind.insert(tail.source) }
             if read == 0 && tracker.isFinished(tail) {
@@ -78,7 +112,7 @@ final class FollowState {
         }
         for event in tracker.events { logger.info("\(event)") }
         tracker.events.removeAll()
-        isBehind = !behind.isEmpty
+        behindSources = behind
         return changed
     }
 
@@ -138,8 +172,10 @@ final class FollowState {
     /// samples cannot be written, neither is the checkpoint: it would pass lines whose samples
     /// are only in memory (they are tried again next time, and `/healthz` shows the stale
     /// checkpoint).
-    func save(with checkpointer: Checkpointer, force: Bool = false) {
-        guard force || checkpointer.isDue else { return }
+    /// Returns whether the checkpoint on disk now holds this state (written, or confirmed).
+    @discardableResult
+    func save(with checkpointer: Checkpointer, force: Bool = false) -> Bool {
+        guard force || checkpointer.isDue else { return false }
         if let quarantinePath, !pendingSamples.isEmpty {
             do {
                 try Quarantine.append(pendingSamples, to: quarantinePath)
@@ -147,7 +183,7 @@ final class FollowState {
             } catch {
                 logger.error("cannot write the quarantine file; the checkpoint waits for it", metadata: ["error": "\(error)"])
                 checkpointer.postpone()
-                return
+                return false
             }
         }
         if checkpointer.path != nil { checkpoint.files = tracker.positions }
@@ -155,23 +191,28 @@ final class FollowState {
         // costs no write). What was read shows in the sources' stats, what moved in positions.
         if let saved, saved.files == checkpoint.files, saved.sources == checkpoint.sources, checkpointer.isStillOnDisk {
             checkpointer.confirm()
-            return
+            return true
         }
         do {
             try checkpointer.save(checkpoint)
             saved = (checkpoint.files, checkpoint.sources)
+            return true
         } catch {
             logger.error("cannot write the checkpoint", metadata: ["error": "\(error)"])
+            return false
         }
     }
 
     /// What `/healthz` reports (one line per problem) and the agent's own gauges.
-    func health(checkpointer: Checkpointer, since started: DispatchTime) -> (problems: [String], agent: AgentStatus) {
-        var problems = readErrors
+    /// `upToDate`: nothing was read since the checkpoint on disk was last written or
+    /// confirmed, so it is current now (an idle follower writes none, and is not stale).
+    func health(checkpointer: Checkpointer, since started: DispatchTime, upToDate: Bool) -> (problems: [String], agent: AgentStatus) {
+        var problems = readErrors.keys.sorted().map { readErrors[$0]! }
         for (k, source) in config.sources.enumerated() where k < tracker.matchedFiles.count && tracker.matchedFiles[k] == 0 {
             problems.append("source \(source.name): no file matches \(source.paths.joined(separator: ", "))")
         }
-        if checkpointer.path != nil {
+        let current = upToDate && checkpointer.lastWritten != nil
+        if checkpointer.path != nil && !current {
             // Due every `checkpoint.every`: three missed (and at least a second) is a problem.
             let limit = UInt64(max(3 * config.checkpointEveryMillis, 1_000)) * 1_000_000
             let since = DispatchTime.now().uptimeNanoseconds - (checkpointer.lastWritten?.uptime ?? started).uptimeNanoseconds
@@ -181,7 +222,7 @@ final class FollowState {
         for t in tracker.tails { lag[t.source] += max(0, t.file.status.size - t.bytesConsumed) }
         let agent = AgentStatus(filesOpen: tracker.tails.count, rotations: tracker.renames,
                                 lagBytes: zip(config.sources, lag).map { ($0.name, $1) },
-                                lastCheckpoint: checkpointer.lastWritten?.unixSeconds)
+                                lastCheckpoint: current ? Int(wallClockMillis() / 1000) : checkpointer.lastWritten?.unixSeconds)
         return (problems, agent)
     }
 }

@@ -6,6 +6,12 @@ import Darwin
 
 /// Shell-style path patterns (`SampleLogs/telephony/Master.csv*`), through the C library's `glob`.
 public enum Glob {
+    /// Whether `path` is one `expand(pattern)` could give (`fnmatch` with glob's rules: `*`
+    /// stops at `/`, a leading dot must be matched by one).
+    public static func matches(_ pattern: String, _ path: String) -> Bool {
+        fnmatch(pattern, path, FNM_PATHNAME | FNM_PERIOD) == 0
+    }
+
     /// Regular files matching `pattern`, sorted.
     public static func expand(_ pattern: String) -> [String] {
         var g = glob_t()

@@ -17,7 +17,11 @@ public enum Defaults {
     /// Days without records between days with records are zero windows up to this long; a
     /// longer gap is left out, so windows are bounded by the data, not the span of its dates.
     public static let fillGapsMillis = 31 * 86_400_000
+    /// Follow: how often every glob is looked at when inotify is not there to say what changed.
     public static let pollMillis = 250
+    /// Follow: how often every glob is looked at anyway while inotify watches (what it cannot
+    /// see: network file systems, a glob's directory made later).
+    public static let rescanMillis = 10_000
     public static let emitEveryMillis = 1_000
     public static let checkpointEveryMillis = 5_000
     public static let maxLineBytes = 65_536

@@ -44,6 +44,7 @@ public struct PipelineConfig: Sendable {
     public var notBeforeText = Defaults.notBeforeText
     public var fillGapsMillis = Defaults.fillGapsMillis
     public var pollMillis = Defaults.pollMillis
+    public var rescanMillis = Defaults.rescanMillis
     public var emitEveryMillis = Defaults.emitEveryMillis
     public var checkpointPath: String?
     public var checkpointEveryMillis = Defaults.checkpointEveryMillis
@@ -116,8 +117,9 @@ public struct PipelineConfig: Sendable {
         // The default is a date too: local midnight in the pipeline's zone, as if written.
         (config.notBeforeMillis, config.notBeforeText) = notBefore
             ?? (config.zone.utc(local: Defaults.notBeforeMillis / 1000) * 1000, Defaults.notBeforeText)
-        if let m = try top.mapping("follow", known: ["poll", "emit_every"]) {
+        if let m = try top.mapping("follow", known: ["poll", "rescan", "emit_every"]) {
             config.pollMillis = try m.duration("poll") ?? config.pollMillis
+            config.rescanMillis = try m.duration("rescan") ?? config.rescanMillis
             config.emitEveryMillis = try m.duration("emit_every") ?? config.emitEveryMillis
         }
         if let m = try top.mapping("checkpoint", known: ["path", "every"]) {
