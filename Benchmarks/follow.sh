@@ -8,7 +8,7 @@
 # DIR (default /tmp/aocpipe-follow-bench) gets one directory of files per set; each measure
 # runs SECONDS (default 20) after the follower has settled. Needs the release build, as
 # deployed (swift build -c release --static-swift-stdlib) and python3 (the line writer).
-# BEFORE=DIR (a checkout of an earlier commit with its release build) measures that build
+# ONLY=catchup: the catching-up rows alone. BEFORE=DIR (a checkout of an earlier commit with its release build) measures that build
 # too, in the same run.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -84,10 +84,56 @@ PY
              l, n, (wr == 1 ? "1 line/10 ms" : "idle"), 100 * c / t / s, f, w * 60 / s }'
 }
 
+# Catching up: a follower started on a large plain CDR file (CATCHUP_DAYS x 150,000 calls a
+# day, ~40 MB a day) against `batch --jobs 1` on it; then a restart from its checkpoint.
+catchup_days=${CATCHUP_DAYS:-16}
+big=$dir/big-$catchup_days
+if [ ! -f "$big/truth.json" ]; then
+  rm -rf "$big"
+  "${builds[0]#*:}" generate --profile synthetic --out "$big" --force --days "$catchup_days" --calls-per-day 150000 \
+    --gzip 0 --cdr-style simple > /dev/null 2>&1
+fi
+now_ms() { date +%s%3N; }
+lines_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["input"]["lines"])' "$1" 2>/dev/null || echo 0; }
+catchup() {  # LABEL BIN
+  local label=$1 bin=$2 p=$dir/catchup-$1
+  rm -rf "$p"; mkdir -p "$p"
+  cat > "$p/p.yaml" <<YAML
+name: bench
+sources:
+  - { name: telephony, format: asterisk-cdr, paths: ["$big/telephony/Master.csv*"] }
+follow: { emit_every: 100ms }  # caught up is seen within 0.1 s
+checkpoint: { path: $p/state }
+sinks:
+  - { type: file, format: json, path: $p/out.json }
+YAML
+  local t0 t1 want
+  t0=$(now_ms); "$bin" batch "$p/p.yaml" --jobs 1 --format json --output "$p/batch.json" 2>/dev/null; t1=$(now_ms)
+  local batch_ms=$((t1 - t0)); want=$(lines_of "$p/batch.json")
+  for run in first restart; do
+    rm -f "$p/out.json"
+    t0=$(now_ms)
+    "$bin" follow "$p/p.yaml" --log-level warning > /dev/null 2> "$p/log" &
+    local pid=$!
+    while [ "$(lines_of "$p/out.json")" != "$want" ]; do sleep 0.02; done
+    t1=$(now_ms)
+    kill -TERM "$pid"; wait "$pid" || true
+    if [ "$run" = first ]; then
+      awk -v b="$batch_ms" -v f=$((t1 - t0)) -v l="$label" -v mb="$(du -m "$big/telephony" | cut -f1)" \
+        'BEGIN { printf "  %-7s catching up %d MB: follow %.2f s, batch --jobs 1 %.2f s: %.2fx batch\n", l, mb, f / 1000, b / 1000, b / f }'
+    else
+      awk -v f=$((t1 - t0)) -v l="$label" 'BEGIN { printf "  %-7s restart to caught up (plain, checkpoint at the end): %.2f s (to the first emission)\n", l, f / 1000 }'
+    fi
+  done
+}
+
 for n in 1 100 1000; do setup "$n"; done
 echo "follow.sh: $secs s per measure, $(nproc) cores"
 for b in "${builds[@]}"; do
   label=${b%%:*} bin=${b#*:}
-  for n in 1 100 1000; do measure "$label" "$bin" "$n" 0; done
-  measure "$label" "$bin" 1000 1
+  if [ "${ONLY:-}" != catchup ]; then
+    for n in 1 100 1000; do measure "$label" "$bin" "$n" 0; done
+    measure "$label" "$bin" 1000 1
+  fi
+  catchup "$label" "$bin"
 done
