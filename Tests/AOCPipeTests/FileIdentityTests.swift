@@ -40,7 +40,12 @@ import Testing
         #expect(stored.bytes == nil && stored == taken && stored.lineEnds == taken.lineEnds)
         #expect(personalData(in: w.bytes) == [])
         func relation(_ bytes: [UInt8], gzip: Bool = false) throws -> Fingerprint.Match {
-            try stored.match(InputFile(path: dir.file("other" + (gzip ? ".gz" : ""), gzip ? gzipMember(bytes) : bytes)))
+            let file = try InputFile(path: dir.file("other" + (gzip ? ".gz" : ""), gzip ? gzipMember(bytes) : bytes))
+            let match = try stored.match(file)
+            // The follower's probe (the first bytes read once) says the same as reading again.
+            let probe = FingerprintProbe(bytes: try #require(try Fingerprint.of(file, requireLine: true)).bytes ?? [])
+            #expect(probe.relation(to: stored) == match && probe.relation(to: taken) == match)
+            return match
         }
         #expect(try relation(text + Array("more\n".utf8)) == .same)
         for cut in [text.firstIndex(of: 0x0A)! + 1, 100, 250, text.count - 1] {

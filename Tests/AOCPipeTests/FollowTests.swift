@@ -540,6 +540,60 @@ import Testing
         #expect(f.stop() == 0)
     }
 
+    /// Descriptors follow activity: 1,500 files not written for an hour, under `ulimit -n 256`,
+    /// are all read (adopted as descriptors allow, parked once read), leave the follower with
+    /// few descriptors open, and one of them written again is read on; a restart counts
+    /// nothing twice.
+    @Test func descriptorsFollowActivityNotTheNumberOfFiles() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let start = CivilTime.epochSeconds(year: 2023, month: 11, day: 1, hour: 0, minute: 0, second: 0) - 7 * 3600
+        func line(_ k: Int) -> Data {
+            let call = GeneratedCall(src: 812_000_000 + k, dst: "1441", dcontext: "aoc-hotline", start: start + 20 * k,
+                                     answer: start + 20 * k + 10, end: start + 20 * k + 100, disposition: "ANSWERED", agent: 1, sequence: k)
+            var bytes: [UInt8] = []
+            call.append(to: &bytes, offset: 7 * 3600)
+            return Data(bytes)
+        }
+        let files = 1500
+        let hourAgo = Date().addingTimeInterval(-3600)
+        for k in 1...files {
+            let path = dir.path + "/logs/Master-\(k).csv"
+            if k == 1 { try FileManager.default.createDirectory(atPath: dir.path + "/logs", withIntermediateDirectories: true) }
+            _ = FileManager.default.createFile(atPath: path, contents: line(k))
+            // Written in turn, as a log's files are: adopted oldest first, in stream order.
+            try FileManager.default.setAttributes([.modificationDate: hourAgo.addingTimeInterval(Double(k))], ofItemAtPath: path)
+        }
+        var truth: [String: Int] = [:]
+        for k in 1...files { truth[Text.localDate(start + 20 * k, offset: 7 * 3600), default: 0] += 1 }
+        let f = try Follower(dir: dir.path, sources: """
+              - { name: telephony, format: asterisk-cdr, paths: ["\(dir.path)/logs/Master-*.csv"] }
+            """)
+        try f.start(openFiles: 256)
+        #expect(f.waitFor(truth, seconds: 60) == truth)
+        let pid = try #require(f.process?.processIdentifier)
+        var open = Int.max
+        for _ in 0..<50 {
+            open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? Int.max
+            if open < 100 { break }
+            usleep(100_000)
+        }
+        #expect(open < 100, "\(open) descriptors open for \(files) idle files")
+        // Written again: read on from where it was.
+        let handle = try #require(FileHandle(forWritingAtPath: dir.path + "/logs/Master-7.csv"))
+        handle.seekToEndOfFile()
+        handle.write(line(files + 1))
+        try handle.close()
+        truth[Text.localDate(start + 20 * (files + 1), offset: 7 * 3600), default: 0] += 1
+        #expect(f.waitFor(truth, seconds: 15) == truth)
+        #expect(f.stop() == 0)
+        try f.start(openFiles: 256)
+        usleep(1_000_000)
+        #expect(f.waitFor(truth, seconds: 30) == truth)
+        #expect(f.stop() == 0)
+        #expect(f.callsPerDay == truth)
+    }
+
     /// With a 10 s poll, new lines still arrive within moments: inotify wakes the loop.
     @Test func inotifyWakesTheLoopBeforeThePoll() throws {
         let dir = TempDir()

@@ -148,3 +148,34 @@ public struct Fingerprint: Sendable, Hashable, CustomStringConvertible {
         return Fingerprint(length: length, hash: hash, lineEnds: ends)
     }
 }
+
+/// A file's first bytes, ready to be compared with many stored fingerprints at no cost each:
+/// the hash of every prefix, once. `relation(to:)` answers as `stored.match(file)` would,
+/// without reading the file again (a restart with thousands of positions compared each
+/// candidate file with each of them, reading it every time).
+struct FingerprintProbe {
+    /// `[i]`: the hash of the first `i` bytes.
+    private let prefixHashes: [UInt64]
+    /// Just past the last newline, if any.
+    private let lastLineEnd: Int?
+
+    init(bytes: [UInt8]) {
+        var hashes = [UInt64](repeating: 0, count: bytes.count + 1)
+        var h = Fingerprint.hashSeed
+        hashes[0] = h
+        for (i, b) in bytes.enumerated() {
+            h = Fingerprint.mix(h, b)
+            hashes[i + 1] = h
+        }
+        prefixHashes = hashes
+        lastLineEnd = bytes.lastIndex(of: 0x0A).map { $0 + 1 }
+    }
+
+    var count: Int { prefixHashes.count - 1 }
+
+    func relation(to stored: Fingerprint) -> Fingerprint.Match {
+        if count >= stored.length { return prefixHashes[stored.length] == stored.hash ? .same : .different }
+        guard let end = lastLineEnd else { return .different }
+        return stored.lineEnds.contains(Fingerprint.LineEnd(offset: end, hash: prefixHashes[end])) ? .growingCopy : .different
+    }
+}

@@ -13,9 +13,26 @@ import Foundation
 /// - `copytruncate`: the copy has the fingerprint of what was being read, the original shrinks.
 ///   The tail moves to the copy at the same position; the original starts over as a new file.
 ///
+/// Descriptors follow activity: a plain file read to its end and not written for
+/// `follow.idle_timeout` is parked (closed, its inode, size and position kept) and opened
+/// again when it grows, is truncated, or goes (then its position waits, as a checkpoint's
+/// does, for its content to show up again, e.g. compressed). New files are adopted at most up
+/// to `openLimit` open at once; the rest wait for the next look, which comes at once.
+///
 /// Confined to the follow loop's queue.
 final class FileTracker {
     struct DevIno: Hashable { var device: UInt64; var inode: UInt64 }
+
+    /// A closed idle file: where it was read to, and its size then.
+    struct Parked {
+        var position: Checkpoint.FilePosition
+        var size: Int
+    }
+    private(set) var parked: [DevIno: Parked] = [:]
+    /// Open followed files at most (a share of the descriptors this process may open).
+    var openLimit = Int.max
+    /// The last look left matched files unadopted (the open limit): look again soon.
+    private(set) var moreToAdopt = false
 
     private(set) var config: PipelineConfig
     private(set) var maxLineBytes: Int
@@ -49,11 +66,30 @@ final class FileTracker {
     }
 
     /// Positions of every identity, open or not, for the checkpoint.
-    var positions: [Checkpoint.FilePosition] { tails.map { $0.position(complete: false) } + known }
+    var positions: [Checkpoint.FilePosition] {
+        tails.map { $0.position(complete: false) } + parked.values.map(\.position).sorted { ($0.source, $0.path) < ($1.source, $1.path) } + known
+    }
+
+    /// Closes `tail` (a plain file read to its end, idle): kept by inode until it changes.
+    func park(_ tail: any Tail) {
+        let status = tail.file.status
+        parked[DevIno(device: status.device, inode: status.inode)] = Parked(position: tail.position(complete: false), size: status.size)
+        tails.removeAll { $0 === tail }
+        unmatchedSince[ObjectIdentifier(tail)] = nil
+    }
+
+    /// Whether `tail` may be parked now: plain (a gzip file's decoder cannot be rebuilt at
+    /// its position yet), read to its end, and unmodified for `idleMillis`.
+    func isIdle(_ tail: any Tail, idleMillis: Int, nowMillis: Int) -> Bool {
+        guard !tail.isGzip else { return false }
+        let status = tail.file.status
+        return status.links > 0 && tail.bytesConsumed >= status.size && status.modifiedNanos / 1_000_000 <= nowMillis - idleMillis
+    }
 
     /// One pass over the globs: follow renames, adopt new files, detect truncation.
     /// Returns the stats of newly seen files (their `files` count).
     func discover() -> [Int: InputStats] {
+        moreToAdopt = false
         var added: [Int: InputStats] = [:]
         var seen = Set<DevIno>()
         var matchedTails = Set<ObjectIdentifier>()
@@ -74,6 +110,31 @@ final class FileTracker {
             for (path, id) in ordered {
                 let key = DevIno(device: id.device, inode: id.inode)
                 seen.insert(key)
+                if var idle = parked[key] {
+                    if idle.position.path != path {
+                        events.append("\(idle.position.path) is now \(path)")
+                        renames += 1
+                        idle.position.path = path
+                        parked[key] = idle
+                    }
+                    // Unchanged: it stays closed. Grown or shrunk: opened at its position (a
+                    // shrunk one is then found truncated, as an open one would be).
+                    guard id.size != idle.size else { continue }
+                    guard tails.count < openLimit else {
+                        moreToAdopt = true
+                        continue
+                    }
+                    guard let file = try? InputFile(path: path), file.status.inode == key.inode else { continue }
+                    parked[key] = nil
+                    if let tail = try? makeTail(source: idle.position.source, path: path, file: file,
+                                                fingerprint: idle.position.fingerprint, from: idle.position) {
+                        tails.append(tail)
+                        matchedTails.insert(ObjectIdentifier(tail))
+                    } else {
+                        known.append(idle.position)
+                    }
+                    continue
+                }
                 if let tail = byInode[key] {
                     if tail.path != path {
                         events.append("\(tail.path) is now \(path)")
@@ -84,9 +145,15 @@ final class FileTracker {
                     continue
                 }
                 if aliases[key] != nil { continue }
+                if tails.count >= openLimit {
+                    moreToAdopt = true
+                    continue
+                }
                 guard let file = try? InputFile(path: path),
                       let fingerprint = try? Fingerprint.of(file, requireLine: true) else { continue }
-                func relation(_ fp: Fingerprint) -> Fingerprint.Match { (try? fp.match(file)) ?? .different }
+                // Its first bytes, read once, against every identity (not one read each).
+                let probe = FingerprintProbe(bytes: fingerprint.bytes ?? [])
+                func relation(_ fp: Fingerprint) -> Fingerprint.Match { probe.relation(to: fp) }
                 // A copy still being written: its first bytes agree with a known file but stop
                 // short. Look again next time, when it may show all of them.
                 if tails.contains(where: { $0.source == sourceIndex && relation($0.fingerprint) == .growingCopy })
@@ -123,6 +190,12 @@ final class FileTracker {
         // has carried for a while (their files rotated away for good). Not at once: a
         // compressed copy may still be being written, and must find its identity when done.
         aliases = aliases.filter { seen.contains($0.key) }
+        // A parked file that is gone (deleted, moved out of the globs) waits by its content,
+        // as a checkpoint's position does: a compressed copy goes on from there.
+        for (key, idle) in parked where !seen.contains(key) {
+            known.append(idle.position)
+            parked[key] = nil
+        }
         let carried = Set(aliases.values)
         let now = Date()
         for fp in carried { uncarriedSince[fp] = nil }

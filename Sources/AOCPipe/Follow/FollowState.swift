@@ -22,7 +22,9 @@ final class FollowState {
     private var linked = Set<String>()
     /// Sources whose last read left a file with more than one read takes (read on at once).
     private var behindSources = Set<Int>()
-    var isBehind: Bool { !behindSources.isEmpty }
+    /// More to read at once: a file had more than one read takes, or matched files wait to be
+    /// adopted (the open-files limit) until idle ones are parked.
+    var isBehind: Bool { !behindSources.isEmpty || tracker.moreToAdopt }
     /// Malformed lines sampled and not yet written to the quarantine file.
     private(set) var pendingSamples: [QuarantineSample] = []
     /// Files that could not be read at the last read (for `/healthz`).
@@ -37,6 +39,13 @@ final class FollowState {
         self.logger = logger
         self.checkpoint = checkpoint
         tracker = FileTracker(config: config, positions: checkpoint.files)
+        // Followed files may take the descriptors left after the endpoint's connections (a
+        // quarter, at most 64), the checkpoint, sinks and the runtime's own.
+        var rl = rlimit()
+        if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &rl) == 0 && rl.rlim_cur != rlim_t.max {
+            let limit = Int(clamping: rl.rlim_cur)
+            tracker.openLimit = max(16, limit - min(64, limit / 4) - 48)
+        }
     }
 
     deinit { buffer.deallocate() }
@@ -108,6 +117,8 @@ final class FollowState {
             if read == 0 && tracker.isFinished(tail) {
                 logger.info("done with file", metadata: ["file": "\(tail.path)"])
                 tracker.release(tail, complete: true)
+            } else if read == 0 && tracker.isIdle(tail, idleMillis: config.idleTimeoutMillis, nowMillis: wallClockMillis()) {
+                tracker.park(tail)
             }
         }
         for event in tracker.events { logger.info("\(event)") }

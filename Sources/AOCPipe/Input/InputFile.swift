@@ -30,12 +30,15 @@ public final class InputFile: @unchecked Sendable {
         public var inode: UInt64
         public var links: Int
         public var size: Int
+        /// Modification time, Unix nanoseconds.
+        public var modifiedNanos = 0
     }
 
     public var status: Status {
         var st = stat()
         guard fstat(fd, &st) == 0 else { return Status(device: 0, inode: 0, links: 0, size: 0) }
-        return Status(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), links: Int(st.st_nlink), size: Int(st.st_size))
+        return Status(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), links: Int(st.st_nlink), size: Int(st.st_size),
+                      modifiedNanos: Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec))
     }
 
     /// Device and inode of a path, without opening it; nil if it is not a regular file.
@@ -45,10 +48,10 @@ public final class InputFile: @unchecked Sendable {
 
     /// One `stat` of a path: device, inode and modification time (ns); nil if it is not a
     /// regular file. (Foundation's `attributesOfItem` also reads the passwd and group files.)
-    public static func pathStatus(of path: String) -> (device: UInt64, inode: UInt64, modifiedNanos: Int)? {
+    public static func pathStatus(of path: String) -> (device: UInt64, inode: UInt64, modifiedNanos: Int, size: Int)? {
         var st = stat()
         guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return (UInt64(st.st_dev), UInt64(st.st_ino), Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec))
+        return (UInt64(st.st_dev), UInt64(st.st_ino), Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec), Int(st.st_size))
     }
 
     /// Size of the file now.

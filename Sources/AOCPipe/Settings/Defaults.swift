@@ -22,6 +22,9 @@ public enum Defaults {
     /// Follow: how often every glob is looked at anyway while inotify watches (what it cannot
     /// see: network file systems, a glob's directory made later).
     public static let rescanMillis = 10_000
+    /// Follow: a plain file read to its end and not written for this long is closed (and
+    /// opened again when it grows), so descriptors follow activity, not the number of files.
+    public static let idleTimeoutMillis = 5 * 60_000
     public static let emitEveryMillis = 1_000
     public static let checkpointEveryMillis = 5_000
     public static let maxLineBytes = 65_536

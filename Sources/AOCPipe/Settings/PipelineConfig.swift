@@ -45,6 +45,7 @@ public struct PipelineConfig: Sendable {
     public var fillGapsMillis = Defaults.fillGapsMillis
     public var pollMillis = Defaults.pollMillis
     public var rescanMillis = Defaults.rescanMillis
+    public var idleTimeoutMillis = Defaults.idleTimeoutMillis
     public var emitEveryMillis = Defaults.emitEveryMillis
     public var checkpointPath: String?
     public var checkpointEveryMillis = Defaults.checkpointEveryMillis
@@ -117,7 +118,8 @@ public struct PipelineConfig: Sendable {
         // The default is a date too: local midnight in the pipeline's zone, as if written.
         (config.notBeforeMillis, config.notBeforeText) = notBefore
             ?? (config.zone.utc(local: Defaults.notBeforeMillis / 1000) * 1000, Defaults.notBeforeText)
-        if let m = try top.mapping("follow", known: ["poll", "rescan", "emit_every"]) {
+        if let m = try top.mapping("follow", known: ["poll", "rescan", "idle_timeout", "emit_every"]) {
+            config.idleTimeoutMillis = try m.duration("idle_timeout") ?? config.idleTimeoutMillis
             config.pollMillis = try m.duration("poll") ?? config.pollMillis
             config.rescanMillis = try m.duration("rescan") ?? config.rescanMillis
             config.emitEveryMillis = try m.duration("emit_every") ?? config.emitEveryMillis
