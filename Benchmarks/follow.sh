@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Follow mode at production scale (issue 14's table, the rows measured so far): the CPU a
-# follower takes with N idle files, with one line appended to one of 1,000 files every 10 ms,
-# its open descriptors, and the bytes it writes (checkpoints, sinks) while nothing changes.
+# follower takes with N idle files (last written an hour ago), with one line appended to one
+# of 1,000 files every 10 ms, its open descriptors, and the bytes it writes (checkpoints,
+# sinks) while nothing changes; then catching up and restarting on a large file.
 #
 #   Benchmarks/follow.sh [DIR] [SECONDS]
 #
@@ -31,6 +32,10 @@ setup() {  # N: N files of two lines each, and a pipeline following them
   touch "$d/.ready"
 }
 
+age() {  # N: the files were last written an hour ago (idle, as rotated logs are)
+  find "$dir/files-$1/logs" -name 'Master-*.csv' -exec touch -d '1 hour ago' {} +
+}
+
 pipeline() {  # N LABEL: a pipeline file with its own checkpoint and sink
   local d=$dir/files-$1 p=$dir/run-$2-$1
   rm -rf "$p"; mkdir -p "$p"
@@ -50,6 +55,7 @@ wchar() { awk '/^wchar/ { print $2 }' "/proc/$1/io"; }
 
 measure() {  # LABEL BIN N WRITE(0|1): prints cpu%, descriptors, bytes written per minute
   local label=$1 bin=$2 n=$3 write=$4 p
+  age "$n"
   p=$(pipeline "$n" "$label")
   "$bin" follow "$p/p.yaml" --log-level warning > /dev/null 2> "$p/log" &
   local pid=$!

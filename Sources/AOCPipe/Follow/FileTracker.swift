@@ -78,6 +78,30 @@ final class FileTracker {
         unmatchedSince[ObjectIdentifier(tail)] = nil
     }
 
+    /// Opens again the parked files at `paths` that inotify said were written (no look at the
+    /// globs needed: the path, its inode and its position are known). Returns the paths that
+    /// are open now.
+    func unpark(written paths: Set<String>) -> Set<String> {
+        guard !parked.isEmpty else { return [] }
+        var opened = Set<String>()
+        let byPath = Dictionary(parked.map { ($0.value.position.path, $0.key) }, uniquingKeysWith: { a, _ in a })
+        for path in paths {
+            guard tails.count < openLimit, let key = byPath[path], let idle = parked[key],
+                  let id = InputFile.pathStatus(of: path), id.device == key.device, id.inode == key.inode,
+                  let file = try? InputFile(path: path), file.status.inode == key.inode else { continue }
+            parked[key] = nil
+            if let tail = try? makeTail(source: idle.position.source, path: path, file: file,
+                                        fingerprint: idle.position.fingerprint, from: idle.position) {
+                tails.append(tail)
+                opened.insert(path)
+            } else {
+                known.append(idle.position)
+            }
+        }
+        if !opened.isEmpty { orderTails() }
+        return opened
+    }
+
     /// Whether `tail` may be parked now: plain (a gzip file's decoder cannot be rebuilt at
     /// its position yet), read to its end, and unmodified for `idleMillis`.
     func isIdle(_ tail: any Tail, idleMillis: Int, nowMillis: Int) -> Bool {

@@ -71,7 +71,7 @@ final class FollowState {
         var polled = written
         if let written {
             let followed = Set(tracker.tails.map(\.path))
-            let unknown = written.subtracting(followed)
+            let unknown = written.subtracting(followed).subtracting(tracker.unpark(written: written.subtracting(followed)))
             if unknown.contains(where: { path in config.sources.contains { $0.paths.contains { Glob.matches($0, path) } } }) {
                 polled = nil
             }
