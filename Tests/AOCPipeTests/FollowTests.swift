@@ -540,10 +540,10 @@ import Testing
         #expect(f.stop() == 0)
     }
 
-    /// Descriptors follow activity: 1,500 files not written for an hour, under `ulimit -n 256`,
-    /// are all read (adopted as descriptors allow, parked once read), leave the follower with
-    /// few descriptors open, and one of them written again is read on; a restart counts
-    /// nothing twice.
+    /// Descriptors follow activity: 1,500 files not written for an hour (a third gzip, their
+    /// one member complete), under `ulimit -n 256`, are all read (adopted as descriptors allow,
+    /// parked once read), leave the follower with few descriptors open, and a plain and a gzip
+    /// one written again (a line; a member) are read on; a restart counts nothing twice.
     @Test func descriptorsFollowActivityNotTheNumberOfFiles() throws {
         let dir = TempDir()
         defer { dir.remove() }
@@ -560,7 +560,7 @@ import Testing
         for k in 1...files {
             let path = dir.path + "/logs/Master-\(k).csv"
             if k == 1 { try FileManager.default.createDirectory(atPath: dir.path + "/logs", withIntermediateDirectories: true) }
-            _ = FileManager.default.createFile(atPath: path, contents: line(k))
+            _ = FileManager.default.createFile(atPath: path, contents: k % 3 == 0 ? Data(gzipMember(Array(line(k)))) : line(k))
             // Written in turn, as a log's files are: adopted oldest first, in stream order.
             try FileManager.default.setAttributes([.modificationDate: hourAgo.addingTimeInterval(Double(k))], ofItemAtPath: path)
         }
@@ -580,11 +580,13 @@ import Testing
         }
         #expect(open < 100, "\(open) descriptors open for \(files) idle files")
         // Written again: read on from where it was.
-        let handle = try #require(FileHandle(forWritingAtPath: dir.path + "/logs/Master-7.csv"))
-        handle.seekToEndOfFile()
-        handle.write(line(files + 1))
-        try handle.close()
-        truth[Text.localDate(start + 20 * (files + 1), offset: 7 * 3600), default: 0] += 1
+        for (k, bytes) in [(7, line(files + 1)), (9, Data(gzipMember(Array(line(files + 2)))))] {
+            let handle = try #require(FileHandle(forWritingAtPath: dir.path + "/logs/Master-\(k).csv"))
+            handle.seekToEndOfFile()
+            handle.write(bytes)
+            try handle.close()
+        }
+        truth[Text.localDate(start + 20 * (files + 1), offset: 7 * 3600), default: 0] += 2
         #expect(f.waitFor(truth, seconds: 15) == truth)
         #expect(f.stop() == 0)
         try f.start(openFiles: 256)

@@ -231,12 +231,14 @@ public final class GzipDecoder: ByteDecoder {
             return try resync(from: offset + 1)
         }
         if try isZeroToEnd(from: offset) {
-            // The end, or zero padding; a live file may still get a member after it. A
-            // finite file's clean end is where a member appended later would start: a
-            // checkpoint goes on from there (`resumePoint`).
+            // The end, or zero padding; a live file may still get a member after it. A clean
+            // end is where a member appended later would start: a checkpoint goes on from
+            // there (`resumePoint`), and a follower may close the file and open it there again.
             if !live {
                 state = .done
                 memberStarts = [ResumePoint(fileOffset: offset, decodedOffset: engineOffset)]
+            } else if memberStarts.last.map({ $0.fileOffset < offset }) ?? true {
+                memberStarts.append(ResumePoint(fileOffset: offset, decodedOffset: engineOffset))
             }
             return false
         }

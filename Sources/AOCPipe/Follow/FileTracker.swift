@@ -31,8 +31,13 @@ final class FileTracker {
     private(set) var parked: [DevIno: Parked] = [:]
     /// Open followed files at most (a share of the descriptors this process may open).
     var openLimit = Int.max
-    /// The last look left matched files unadopted (the open limit): look again soon.
+    /// The last look left matched files unadopted (the open limit): look again soon...
     private(set) var moreToAdopt = false
+    /// ... as soon as that look adopted files (their next read may find them idle) or a file
+    /// was parked since (else at the rescan interval: no spinning while every open file is
+    /// busy).
+    private(set) var madeRoom = false
+    var shouldLookAgain: Bool { moreToAdopt && madeRoom }
 
     private(set) var config: PipelineConfig
     private(set) var maxLineBytes: Int
@@ -76,6 +81,7 @@ final class FileTracker {
         parked[DevIno(device: status.device, inode: status.inode)] = Parked(position: tail.position(complete: false), size: status.size)
         tails.removeAll { $0 === tail }
         unmatchedSince[ObjectIdentifier(tail)] = nil
+        madeRoom = true
     }
 
     /// Opens again the parked files at `paths` that inotify said were written (no look at the
@@ -102,18 +108,24 @@ final class FileTracker {
         return opened
     }
 
-    /// Whether `tail` may be parked now: plain (a gzip file's decoder cannot be rebuilt at
-    /// its position yet), read to its end, and unmodified for `idleMillis`.
+    /// Whether `tail` may be parked now: read to its end, unmodified for `idleMillis`, and,
+    /// for gzip, at a clean end (its last member complete: decoding resumes there exactly; a
+    /// member still being written would have to be inflated again from its start).
     func isIdle(_ tail: any Tail, idleMillis: Int, nowMillis: Int) -> Bool {
-        guard !tail.isGzip else { return false }
         let status = tail.file.status
-        return status.links > 0 && tail.bytesConsumed >= status.size && status.modifiedNanos / 1_000_000 <= nowMillis - idleMillis
+        guard status.links > 0, tail.bytesConsumed >= status.size, status.modifiedNanos / 1_000_000 <= nowMillis - idleMillis else {
+            return false
+        }
+        guard tail.isGzip else { return true }
+        let position = tail.position(complete: false)
+        return position.resumeIsGzip && position.resume.fileOffset >= status.size && position.resume.decodedOffset == position.decodedOffset
     }
 
     /// One pass over the globs: follow renames, adopt new files, detect truncation.
     /// Returns the stats of newly seen files (their `files` count).
     func discover() -> [Int: InputStats] {
         moreToAdopt = false
+        madeRoom = false
         var added: [Int: InputStats] = [:]
         var seen = Set<DevIno>()
         var matchedTails = Set<ObjectIdentifier>()
@@ -197,6 +209,7 @@ final class FileTracker {
                     let position = known.remove(at: k)
                     if let tail = try? makeTail(source: sourceIndex, path: path, file: file, fingerprint: position.fingerprint, from: position) {
                         events.append("\(path): going on from decoded offset \(position.decodedOffset)")
+                        madeRoom = true
                         tails.append(tail)
                         matchedTails.insert(ObjectIdentifier(tail))
                     }
@@ -204,6 +217,7 @@ final class FileTracker {
                 }
                 if let tail = try? makeTail(source: sourceIndex, path: path, file: file, fingerprint: fingerprint, from: nil) {
                     events.append("\(path): new file")
+                    madeRoom = true
                     tails.append(tail)
                     matchedTails.insert(ObjectIdentifier(tail))
                     added[sourceIndex, default: InputStats()].files += 1

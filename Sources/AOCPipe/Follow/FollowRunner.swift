@@ -245,7 +245,7 @@ public final class FollowRunner: @unchecked Sendable {
     /// Reads what inotify said was written, or everything when a full look is due (or inotify
     /// is not there).
     func readNow() {
-        let full = rescanPending || watcher == nil || state.tracker.moreToAdopt
+        let full = rescanPending || watcher == nil || state.tracker.shouldLookAgain
         let paths = written
         rescanPending = false
         written.removeAll()

@@ -24,7 +24,7 @@ final class FollowState {
     private var behindSources = Set<Int>()
     /// More to read at once: a file had more than one read takes, or matched files wait to be
     /// adopted (the open-files limit) until idle ones are parked.
-    var isBehind: Bool { !behindSources.isEmpty || tracker.moreToAdopt }
+    var isBehind: Bool { !behindSources.isEmpty || tracker.shouldLookAgain }
     /// Malformed lines sampled and not yet written to the quarantine file.
     private(set) var pendingSamples: [QuarantineSample] = []
     /// Files that could not be read at the last read (for `/healthz`).
