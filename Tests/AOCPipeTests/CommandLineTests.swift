@@ -78,7 +78,7 @@ import Testing
         let r = try Self.run(["batch", pipeline])
         #expect(r.status == 0)
         #expect(r.stderr.contains("warning: source telephony: all 181444 line(s) were skipped, none counted (hotline 9999); the lines call 1441"), "\(r.stderr)")
-        #expect(personalData(in: Array(r.stderr.utf8)) == [])
+        #expect(personalData(in: Array(r.stderr.replacingOccurrences(of: dir.path, with: "DIR").utf8)) == [])
         #expect(!r.stderr.contains("source freeze"))
         // generate: a directory with files is refused (exit 2, naming what is there), --force writes.
         let out = dir.path + "/logs"

@@ -367,7 +367,8 @@ import Testing
         log = try String(contentsOfFile: f.log + ".0", encoding: .utf8)
         #expect(log.contains("source telephony: all 1200 line(s) were skipped, none counted (hotline 9999); the lines call 1441"), "\(log)")
         #expect(log.components(separatedBy: "were skipped").count == 2)
-        #expect(personalData(in: Array(log.utf8)) == [])
+        // (The temporary directory's name is a UUID, whose hex digits may run to ten.)
+        #expect(personalData(in: Array(log.replacingOccurrences(of: dir.path, with: "DIR").utf8)) == [])
     }
 
     /// SIGHUP reloads the pipeline file: a valid one takes effect at once (a new sink), a
