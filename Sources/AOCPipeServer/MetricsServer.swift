@@ -16,20 +16,17 @@ import Glibc
 /// so `/healthz` still answers), which keeps descriptors for the followed files.
 public final class MetricsServer: Sendable {
     public struct Limits: Sendable {
-        public var maxConnections = 64
+        public var maxConnections = Defaults.maxConnections
         public var headerTimeout = TimeAmount.seconds(10)
         public var idleTimeout = TimeAmount.seconds(60)
 
         public init() {}
 
-        /// The defaults, with the connection cap lowered to a quarter of the descriptors this
-        /// process may open (`ulimit -n`), so connections never take the followed files' share.
+        /// The defaults, with the connection cap for this process's `ulimit -n`
+        /// (`Defaults.endpointConnections`).
         public static var forThisProcess: Limits {
             var limits = Limits()
-            var rl = rlimit()
-            if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &rl) == 0 && rl.rlim_cur != rlim_t.max {
-                limits.maxConnections = max(4, min(limits.maxConnections, Int(clamping: rl.rlim_cur) / 4))
-            }
+            limits.maxConnections = Defaults.endpointConnections(openFiles: openFilesLimit())
             return limits
         }
     }

@@ -21,18 +21,12 @@ func warn(_ message: String) {
     do {
         try StandardStream.error.write("aocpipe: " + message + "\n")
     } catch {
-        StandardErrorFailure.happened.set()
+        standardErrorFailed.withLock { $0 = true }
     }
 }
 
 /// Whether writing to stderr failed at some point of the run.
-final class StandardErrorFailure: @unchecked Sendable {
-    static let happened = StandardErrorFailure()
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.withLock { value = true } }
-    var isSet: Bool { lock.withLock { value } }
-}
+let standardErrorFailed = Locked(false)
 
 /// Writes a command's result to `path` (`-`: stdout; see `OutputFile`). A write error is one
 /// line and exit 1; a closed pipe (`| head`) ends the run quietly, exit 0.

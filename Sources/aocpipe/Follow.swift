@@ -97,10 +97,5 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 /// one (as Go's runtime does), so a default `ulimit -n` of 1024 is not the ceiling where the
 /// system allows more. Where it cannot be (a sandbox forbids it), the limit in force stays.
 func raiseDescriptorLimit(_ logger: Logger) {
-    var rl = rlimit()
-    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-    guard getrlimit(resource, &rl) == 0, rl.rlim_cur < rl.rlim_max else { return }
-    let wanted = rl.rlim_max
-    rl.rlim_cur = wanted
-    if setrlimit(resource, &rl) != 0 { logger.debug("open files limit stays", metadata: ["limit": "\(rl.rlim_cur)"]) }
+    if !raiseOpenFilesLimit() { logger.debug("open files limit stays", metadata: ["limit": "\(openFilesLimit().map(String.init) ?? "none")"]) }
 }

@@ -20,7 +20,7 @@ do {
 do {
     try command.run()
 } catch let code as ExitCode {
-    exit(code.rawValue != 0 ? code.rawValue : (StandardErrorFailure.happened.isSet ? 1 : 0))
+    exit(code.rawValue != 0 ? code.rawValue : (standardErrorFailed.withLock { $0 } ? 1 : 0))
 } catch {
     switch AOCPipeCommand.exitCode(for: error) {
     case .success: AOCPipeCommand.exit(withError: error)  // the help command
@@ -32,4 +32,4 @@ do {
         exit(1)
     }
 }
-exit(StandardErrorFailure.happened.isSet ? 1 : 0)
+exit(standardErrorFailed.withLock { $0 } ? 1 : 0)

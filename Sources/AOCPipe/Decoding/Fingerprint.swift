@@ -120,10 +120,7 @@ public struct Fingerprint: Sendable, Hashable, CustomStringConvertible {
     /// up to its last complete line is the start of this content (a copy or `.gz` being written:
     /// look again later).
     public func match(_ file: InputFile) throws(InputError) -> Match {
-        let other = try Fingerprint.prefix(of: file, length: length)
-        if other.count == length { return Fingerprint.hash(other) == hash ? .same : .different }
-        guard let lastLine = other.lastIndex(of: 0x0A) else { return .different }
-        return Fingerprint(bytes: Array(other[...lastLine])).isStart(of: self) ? .growingCopy : .different
+        FingerprintProbe(bytes: try Fingerprint.prefix(of: file, length: length)).relation(to: self)
     }
 
     /// Whether `file` starts with the content this fingerprint was taken of.
@@ -149,10 +146,10 @@ public struct Fingerprint: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// A file's first bytes, ready to be compared with many stored fingerprints at no cost each:
-/// the hash of every prefix, once. `relation(to:)` answers as `stored.match(file)` would,
-/// without reading the file again (a restart with thousands of positions compared each
-/// candidate file with each of them, reading it every time).
+/// A file's first bytes, ready to be compared with many fingerprints at no cost each: the
+/// hash of every prefix, once. `Fingerprint.match` is one such comparison; a follower's look
+/// compares each candidate file with every identity it knows without reading it again (a
+/// restart with thousands of positions read each candidate once per position).
 struct FingerprintProbe {
     /// `[i]`: the hash of the first `i` bytes.
     private let prefixHashes: [UInt64]

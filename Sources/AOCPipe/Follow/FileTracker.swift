@@ -92,20 +92,27 @@ final class FileTracker {
         var opened = Set<String>()
         let byPath = Dictionary(parked.map { ($0.value.position.path, $0.key) }, uniquingKeysWith: { a, _ in a })
         for path in paths {
-            guard tails.count < openLimit, let key = byPath[path], let idle = parked[key],
+            guard tails.count < openLimit, let key = byPath[path],
                   let id = InputFile.pathStatus(of: path), id.device == key.device, id.inode == key.inode,
-                  let file = try? InputFile(path: path), file.status.inode == key.inode else { continue }
-            parked[key] = nil
-            if let tail = try? makeTail(source: idle.position.source, path: path, file: file,
-                                        fingerprint: idle.position.fingerprint, from: idle.position) {
-                tails.append(tail)
-                opened.insert(path)
-            } else {
-                known.append(idle.position)
-            }
+                  reopen(key, at: path) != nil else { continue }
+            opened.insert(path)
         }
         if !opened.isEmpty { orderTails() }
         return opened
+    }
+
+    /// Opens the parked file `key` at `path` again, from its position (if it cannot be, the
+    /// position waits as a checkpoint's does). nil: not open.
+    private func reopen(_ key: DevIno, at path: String) -> (any Tail)? {
+        guard let idle = parked[key], let file = try? InputFile(path: path), file.status.inode == key.inode else { return nil }
+        parked[key] = nil
+        guard let tail = try? makeTail(source: idle.position.source, path: path, file: file,
+                                       fingerprint: idle.position.fingerprint, from: idle.position) else {
+            known.append(idle.position)
+            return nil
+        }
+        tails.append(tail)
+        return tail
     }
 
     /// Whether `tail` may be parked now: read to its end, unmodified for `idleMillis`, and,
@@ -160,15 +167,7 @@ final class FileTracker {
                         moreToAdopt = true
                         continue
                     }
-                    guard let file = try? InputFile(path: path), file.status.inode == key.inode else { continue }
-                    parked[key] = nil
-                    if let tail = try? makeTail(source: idle.position.source, path: path, file: file,
-                                                fingerprint: idle.position.fingerprint, from: idle.position) {
-                        tails.append(tail)
-                        matchedTails.insert(ObjectIdentifier(tail))
-                    } else {
-                        known.append(idle.position)
-                    }
+                    if let tail = reopen(key, at: path) { matchedTails.insert(ObjectIdentifier(tail)) }
                     continue
                 }
                 if let tail = byInode[key] {

@@ -39,12 +39,10 @@ final class FollowState {
         self.logger = logger
         self.checkpoint = checkpoint
         tracker = FileTracker(config: config, positions: checkpoint.files)
-        // Followed files may take the descriptors left after the endpoint's connections (a
-        // quarter, at most 64), the checkpoint, sinks and the runtime's own.
-        var rl = rlimit()
-        if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &rl) == 0 && rl.rlim_cur != rlim_t.max {
-            let limit = Int(clamping: rl.rlim_cur)
-            tracker.openLimit = max(16, limit - min(64, limit / 4) - 48)
+        // Followed files may take the descriptors left after the endpoint's connections, the
+        // checkpoint, sinks and the runtime's own (48).
+        if let limit = openFilesLimit() {
+            tracker.openLimit = max(16, limit - Defaults.endpointConnections(openFiles: limit) - 48)
         }
     }
 

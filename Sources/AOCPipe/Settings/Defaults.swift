@@ -31,6 +31,13 @@ public enum Defaults {
     /// Prometheus formats expose the windows ending within this long of the watermark: a
     /// series per window, so the last week's.
     public static let horizonMillis = 7 * 86_400_000
+    /// The endpoint's open connections at most...
+    public static let maxConnections = 64
+    /// ... and a quarter of the descriptors the process may open if that is less, so
+    /// connections never take the followed files' share.
+    public static func endpointConnections(openFiles: Int?) -> Int {
+        openFiles.map { max(4, min(maxConnections, $0 / 4)) } ?? maxConnections
+    }
     /// Where the HTTP endpoint listens when a pipeline or `--listen` does not say.
     public static let listen = "127.0.0.1:9441"
     /// Malformed lines kept as samples, per file.
