@@ -137,7 +137,10 @@ struct JoinedLatencies {
             }
             hourBounds.append(sum)
         }
-        latencies = [Int](unsafeUninitializedCapacity: sum) { buffer, count in
+        // None at all: `[]`. An uninitialized array of capacity 0 is the runtime's shared empty
+        // storage, and setting its count writes to that one global from every thread doing so
+        // (the thread sanitizer saw two joins of empty windows at once).
+        latencies = sum == 0 ? [] : [Int](unsafeUninitializedCapacity: sum) { buffer, count in
             nonisolated(unsafe) let out = buffer
             DispatchQueue.concurrentPerform(iterations: lanes.count) { l in
                 let next = perLane.baseAddress! + l * hours
