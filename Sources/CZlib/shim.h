@@ -8,6 +8,11 @@ static inline int czlib_inflate_init_gzip(z_stream *strm) {
     return inflateInit2(strm, 15 + 16);
 }
 
+/* Raw deflate (no wrapper): decoding resumed inside a member at an access point. */
+static inline int czlib_inflate_init_raw(z_stream *strm) {
+    return inflateInit2(strm, -15);
+}
+
 static inline int czlib_deflate_init_gzip(z_stream *strm, int level) {
     return deflateInit2(strm, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
 }

@@ -104,6 +104,30 @@ import Testing
         #expect(personalData(in: try Array(Data(contentsOf: URL(fileURLWithPath: oldPath)))) == [])
     }
 
+    /// A growing gzip file's access point survives the checkpoint; one that cannot be (bits
+    /// past a byte, a window over 32 KiB, a member starting after the point) is refused.
+    @Test func accessPointsRoundTripAndImpossibleOnesAreRefused() throws {
+        let config = try Self.sampleConfig()
+        func encoded(_ change: (inout AccessPoint) -> Void) -> [UInt8] {
+            var c = Checkpoint(config: config, tracksMinutes: true)
+            var f = Checkpoint.FilePosition(source: 0, path: "/var/log/asterisk/cdr-csv/Master.csv.gz",
+                                            fingerprint: Fingerprint(bytes: Array("x".utf8)), decodedOffset: 90_000, complete: false)
+            var a = AccessPoint(memberStart: 0, memberDecodedStart: 0, bits: 5, crc: 0xDEAD_BEEF,
+                                window: Array(repeating: 7, count: AccessPoint.windowSize))
+            change(&a)
+            f.resume = ResumePoint(fileOffset: 12_345, decodedOffset: 80_000, access: a)
+            f.resumeIsGzip = true
+            c.files = [f]
+            return c.encoded()
+        }
+        let good = try Checkpoint.decode(encoded { _ in }, path: "state", config: config)
+        #expect(good.files.first?.resume.access?.bits == 5 && good.files.first?.resume.access?.crc == 0xDEAD_BEEF)
+        #expect(good.encoded() == encoded { _ in })
+        for bad: (inout AccessPoint) -> Void in [{ $0.bits = 8 }, { $0.window += [1] }, { $0.memberStart = 12_345 }, { $0.memberDecodedStart = 80_001 }] {
+            #expect(throws: CheckpointError.self) { try Checkpoint.decode(encoded(bad), path: "state", config: config) }
+        }
+    }
+
     @Test func damagedCheckpointsAreRefusedWhole() throws {
         let dir = TempDir()
         defer { dir.remove() }

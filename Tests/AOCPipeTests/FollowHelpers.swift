@@ -171,17 +171,21 @@ func rawHTTP(_ url: String, request: (String) -> String) throws -> String? {
 }
 
 /// Writes hotline CDR lines as Asterisk would, counting what it wrote per Bangkok day.
+/// `gzipLevel`: as rsyslog's `zipLevel` writes, one gzip member sync-flushed after each
+/// `write` (`finish` ends the member).
 final class CDRWriter {
     let path: String
     var handle: FileHandle
+    let zip: LogWriter?
     var inode: UInt64
     var truth: [String: Int] = [:]
     var time = CivilTime.epochSeconds(year: 2023, month: 11, day: 1, hour: 0, minute: 0, second: 0) - 7 * 3600
     var sequence = 0
 
-    init(path: String) throws {
+    init(path: String, gzipLevel: Int? = nil) throws {
         self.path = path
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        zip = try gzipLevel.map { try LogWriter(path: path, gzipLevel: $0) }
+        if zip == nil { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         handle = try #require(FileHandle(forWritingAtPath: path))
         inode = InputFile.identity(of: path)!.inode
     }
@@ -193,7 +197,11 @@ final class CDRWriter {
             writeLine(start: time)
             truth[Text.localDate(time, offset: 7 * 3600), default: 0] += 1
         }
+        try! zip?.syncFlush()
     }
+
+    /// Ends the gzip member (its trailer), as rsyslog does when it closes the file.
+    func finish() throws { try zip?.finish() }
 
     /// Appends one line of a call starting at `start` (UTC seconds), left out of `truth`: a
     /// line dated by a wrong clock or a damaged record.
@@ -206,6 +214,7 @@ final class CDRWriter {
                                  answer: start + 10, end: start + 100, disposition: "ANSWERED", agent: 1, sequence: sequence)
         var line: [UInt8] = []
         call.append(to: &line, offset: 7 * 3600)
+        if let zip { return try! zip.write(line) }
         handle.seekToEndOfFile()
         handle.write(Data(line))
     }

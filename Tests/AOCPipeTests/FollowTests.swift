@@ -171,6 +171,45 @@ import Testing
         #expect(input?["malformed"] as? Int == 0)
     }
 
+    /// rsyslog's `zipLevel` writes one gzip member all day. Killed at any moment and restarted,
+    /// the follower goes on from the access point its checkpoint holds inside that member:
+    /// each call counted once, and the member's trailer still checked when it ends.
+    @Test func aRestartInsideAGrowingGzipCountsEachLineOnce() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let f = try Follower(dir: dir.path, sources: """
+              - { name: telephony, format: asterisk-cdr, paths: ["\(dir.path)/Master.csv*"] }
+            """)
+        let writer = try CDRWriter(path: dir.path + "/Master.csv.gz", gzipLevel: 6)
+        let config = try PipelineConfig.load(path: f.pipeline)
+        var rng = SystemRandomNumberGenerator()
+        var inside = 0
+        for round in 0..<8 {
+            writer.write(Int.random(in: 50...400, using: &rng))
+            try f.start()
+            for _ in 0..<Int.random(in: 1...6, using: &rng) { writer.write(30); usleep(20_000) }
+            usleep(UInt32.random(in: 0...300_000, using: &rng))
+            f.kill9()
+            let state = try #require(try Checkpoint.load(from: dir.path + "/state", for: config), "round \(round)")
+            let position = try #require(state.files.first)
+            if let access = position.resume.access {
+                #expect(access.memberStart == 0 && position.resume.fileOffset > 0 && position.resume.decodedOffset <= position.decodedOffset)
+                inside += 1
+            }
+        }
+        #expect(inside >= 4, "most checkpoints go on inside the member (\(inside) of 8)")
+        writer.write(100)
+        try writer.finish()
+        try f.start()
+        #expect(f.waitFor(writer.truth) == writer.truth)
+        #expect(f.stop() == 0)
+        #expect(f.callsPerDay == writer.truth)
+        let input = f.document?["input"] as? [String: Any]
+        #expect(input?["malformed"] as? Int == 0)
+        let logs = (0..<f.runs).compactMap { try? String(contentsOfFile: f.log + ".\($0)", encoding: .utf8) }.joined()
+        #expect(!logs.contains("gzip member"), "no damage: the trailer matched what was decoded across the restarts")
+    }
+
     /// A crash inside the checkpoint write itself (after the new state is on disk under its
     /// temporary name, or just after the rename): the restart ends with exact counts.
     @Test(arguments: ["before-rename:3", "after-rename:3", "before-rename:1"])

@@ -8,9 +8,10 @@ import Foundation
 /// Layout: magic `AOCPCKPT`, version (u32 LE), payload length (u64 LE), CRC-32 of the payload
 /// (u32 LE), payload (`ByteWriter` encoding). A file that fails any check is refused whole.
 public struct Checkpoint: Sendable {
+    /// 4: a gzip file's resume point may be an access point inside a member (`AccessPoint`).
     /// 3: fingerprints as hashes with lengths. 2 held each file's first 1 KiB itself (log lines
-    /// with caller numbers); it is still read, and written anew as 3.
-    public static let version: UInt32 = 3
+    /// with caller numbers). Both are still read, and written anew as 4.
+    public static let version: UInt32 = 4
     static let magic = Array("AOCPCKPT".utf8)
 
     /// How far one file was read.
@@ -102,6 +103,13 @@ public struct Checkpoint: Sendable {
             w.int(f.decodedOffset); w.bool(f.complete)
             w.uint64(f.device); w.uint64(f.inode); w.int(f.resume.fileOffset); w.int(f.resume.decodedOffset)
             w.bool(f.resumeIsGzip)
+            if !fingerprintsAsBytes {
+                w.bool(f.resume.access != nil)
+                if let a = f.resume.access {
+                    w.int(a.memberStart); w.int(a.memberDecodedStart); w.int(a.bits); w.fixed32(a.crc)
+                    w.int(a.window.count); w.bytes += a.window
+                }
+            }
         }
         let payload = w.bytes
         var out = ByteWriter()
@@ -185,6 +193,15 @@ public struct Checkpoint: Sendable {
                 f.inode = try r.uint64()
                 f.resume = ResumePoint(fileOffset: try r.tally(), decodedOffset: try r.tally())
                 f.resumeIsGzip = try r.bool()
+                if version >= 4, try r.bool() {
+                    let a = AccessPoint(memberStart: try r.tally(), memberDecodedStart: try r.tally(), bits: try r.int(),
+                                        crc: try r.fixed32(), window: try r.bytes(try r.count()))
+                    // A point that cannot be one: refused (decoding from it would be garbage).
+                    guard f.resumeIsGzip, (0...7).contains(a.bits), a.window.count <= AccessPoint.windowSize,
+                          a.memberStart < f.resume.fileOffset, a.memberDecodedStart <= f.resume.decodedOffset,
+                          f.resume.decodedOffset - a.memberDecodedStart >= a.window.count else { throw ByteReader.Truncated() }
+                    f.resume.access = a
+                }
                 c.files.append(f)
             }
             guard r.atEnd else { throw ByteReader.Truncated() }

@@ -20,17 +20,40 @@ public protocol ByteDecoder: AnyObject {
 }
 
 /// A place decoding can start from: a file offset and the decoded offset it corresponds to
-/// (for gzip, the start of a member).
+/// (for gzip, the start of a member, or an access point inside one).
 public struct ResumePoint: Sendable, Equatable {
     public var fileOffset: Int
     public var decodedOffset: Int
+    /// Inside a gzip member (follow: a member still being written): what inflating needs to
+    /// go on from `fileOffset` there. nil: a member starts at `fileOffset` (or plain text).
+    public var access: AccessPoint?
 
     public static let start = ResumePoint(fileOffset: 0, decodedOffset: 0)
 
-    public init(fileOffset: Int, decodedOffset: Int) {
+    public init(fileOffset: Int, decodedOffset: Int, access: AccessPoint? = nil) {
         self.fileOffset = fileOffset
         self.decodedOffset = decodedOffset
+        self.access = access
     }
+}
+
+/// A deflate block boundary inside a gzip member, as zlib's `examples/zran.c` keeps one: the
+/// bits of the byte before `ResumePoint.fileOffset` not yet used, the last 32 KiB decoded (the
+/// window later blocks may copy from), and the member's CRC-32 and length so far, so that its
+/// trailer is still checked when it ends. The window is decoded log text: a checkpoint holds
+/// it only for a gzip file still being written (see the README's table of what aocpipe writes).
+public struct AccessPoint: Sendable, Equatable {
+    /// Where the member's header starts (damage is reported there, and resync starts after it).
+    public var memberStart: Int
+    /// Decoded offset of the member's first byte.
+    public var memberDecodedStart: Int
+    /// 0-7 bits of the byte at `fileOffset - 1` still to be read (its high bits).
+    public var bits: Int
+    public var crc: UInt32
+    public var window: [UInt8]
+
+    /// zlib's window: the most a deflate stream copies from.
+    public static let windowSize = 32 * 1024
 }
 
 /// A damaged region of a compressed file. Says where, never what the bytes were.

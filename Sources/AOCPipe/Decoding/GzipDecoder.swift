@@ -14,6 +14,11 @@
 ///   flushes and no trailer until close); decoding goes on when more bytes arrive. If the
 ///   writer died and a new member starts where the old one stopped, zlib rejects the mix and
 ///   the decoder resyncs at the new header.
+///
+/// Live, the decoder also takes access points inside a member (`AccessPoint`): at a deflate
+/// block end when it has read all that is written, and at least every `accessSpan` decoded
+/// bytes. A checkpoint holds one, so a restart inside a member that grows all day decodes
+/// from there, not from the member's start.
 public final class GzipDecoder: ByteDecoder {
     enum State {
         case boundary
@@ -25,6 +30,7 @@ public final class GzipDecoder: ByteDecoder {
 
     let file: InputFile
     let live: Bool
+    let kind: InflateEngines.Kind
     var engine: any InflateEngine
     let input: UnsafeMutableRawBufferPointer
     var state = State.boundary
@@ -38,7 +44,8 @@ public final class GzipDecoder: ByteDecoder {
     /// decoded or the member ends (see `holdBack`).
     let held: UnsafeMutableRawBufferPointer
     var heldCount = 0
-    /// Where the current member started, and where the members decoding may restart from.
+    /// Where the current member started, and the points decoding may restart from (member
+    /// starts and access points, in file order).
     var memberStart: Int
     var memberDecodedStart: Int
     var memberStarts: [ResumePoint]
@@ -50,7 +57,8 @@ public final class GzipDecoder: ByteDecoder {
 
     public var bytesConsumed: Int { readOffset - engine.availableInput }
 
-    /// `resume` must be the start of a member (a `ResumePoint` this decoder gave out).
+    /// `resume` must be a `ResumePoint` this decoder gave out: the start of a member, or an
+    /// access point inside one.
     /// `engine`: which inflater to use (default: the fastest built in; see `InflateEngines`).
     public init(file: InputFile, readSize: Int = 256 * 1024, live: Bool = false,
                 from resume: ResumePoint = .start, engine kind: InflateEngines.Kind? = nil) throws(InputError) {
@@ -58,13 +66,41 @@ public final class GzipDecoder: ByteDecoder {
         self.live = live
         readOffset = resume.fileOffset
         engineOffset = resume.decodedOffset
-        memberStart = resume.fileOffset
-        memberDecodedStart = resume.decodedOffset
+        memberStart = resume.access?.memberStart ?? resume.fileOffset
+        memberDecodedStart = resume.access?.memberDecodedStart ?? resume.decodedOffset
         memberStarts = [resume]
         let chosen = kind ?? InflateEngines.preferred(live: live)
-        engine = try InflateEngines.make(chosen, path: file.path)
+        self.kind = chosen
+        if let point = resume.access {
+            // Inside a member: zlib, primed with the point's bits and window (any build).
+            var last: UInt8 = 0
+            if point.bits > 0 {
+                let n = try withUnsafeMutableBytes(of: &last) { (b) throws(InputError) -> Int in try file.read(at: resume.fileOffset - 1, into: b) }
+                guard n == 1 else { throw InputError.decoderFailed(path: file.path, message: "the checkpoint's access point is past the end of the file") }
+            }
+            engine = try ZlibEngine(path: file.path, resumingAt: point, lastByte: last,
+                                    length: resume.decodedOffset - point.memberDecodedStart, blocks: live)
+            state = .inMember
+        } else {
+            engine = try InflateEngines.make(chosen, path: file.path, live: live)
+        }
         held = .allocate(byteCount: chosen == .zlib || live ? 0 : Self.holdBack, alignment: 16)
         input = .allocate(byteCount: max(readSize, 1), alignment: 16)
+    }
+
+    /// Live: decoded bytes between access points while a member is read at speed (a restart
+    /// decodes at most this much again; each point costs a 32 KiB copy).
+    static let accessSpan = 4 << 20
+
+    /// At a block end: an access point here, if all that is written was read (a restart goes
+    /// on exactly here) or `accessSpan` was decoded since the last point.
+    func noteAccessPoint() {
+        guard let zlib = engine as? ZlibEngine, discard == 0, let last = memberStarts.last else { return }
+        let since = engineOffset - last.decodedOffset
+        guard since > 0, since >= Self.accessSpan || engine.availableInput == 0, let boundary = zlib.blockBoundary else { return }
+        let point = AccessPoint(memberStart: memberStart, memberDecodedStart: memberDecodedStart,
+                                bits: boundary.bits, crc: boundary.crc, window: zlib.window())
+        memberStarts.append(ResumePoint(fileOffset: bytesConsumed, decodedOffset: engineOffset, access: point))
     }
 
     deinit {
@@ -143,6 +179,7 @@ public final class GzipDecoder: ByteDecoder {
                 memberBytes += written
                 switch outcome {
                 case .more:
+                    if live { noteAccessPoint() }
                     continue
                 case .memberEnded:
                     let boundary = bytesConsumed
@@ -201,6 +238,9 @@ public final class GzipDecoder: ByteDecoder {
     }
 
     func beginMember(at offset: Int) throws(InputError) {
+        if let zlib = engine as? ZlibEngine, zlib.isResumed, kind != .zlib {
+            engine = try InflateEngines.make(kind, path: file.path, live: live)  // the member resumed in has ended
+        }
         try engine.reset()
         dropInput(resumeAt: offset)
         memberStart = offset

@@ -116,8 +116,9 @@ final class FileTracker {
     }
 
     /// Whether `tail` may be parked now: read to its end, unmodified for `idleMillis`, and,
-    /// for gzip, at a clean end (its last member complete: decoding resumes there exactly; a
-    /// member still being written would have to be inflated again from its start).
+    /// for gzip, where decoding resumes exactly: a clean end (its last member complete) or an
+    /// access point at the end of a member still being written (`AccessPoint`; a parked file
+    /// keeps that point's 32 KiB window in memory).
     func isIdle(_ tail: any Tail, idleMillis: Int, nowMillis: Int) -> Bool {
         let status = tail.file.status
         guard status.links > 0, tail.bytesConsumed >= status.size, status.modifiedNanos / 1_000_000 <= nowMillis - idleMillis else {

@@ -88,7 +88,8 @@ extension FileReader {
         var stats = sink.stats  // records, skipped, malformed
         stats += drainInput()
         var result = FileResult(aggregate: sink.aggregate.take(), callLines: sink.takeCalls(), stats: stats, samples: sink.samples)
-        result.resume = decoder.resumePoint(for: framer.offset)
+        // Not past the committed offset: a partial last line is decoded again from there.
+        result.resume = decoder.resumePoint(for: framer.committedOffset)
         sink.stats = InputStats()
         sink.samples = []
         return result
