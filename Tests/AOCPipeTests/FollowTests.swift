@@ -212,7 +212,9 @@ import Testing
 
     /// A crash inside the checkpoint write itself (after the new state is on disk under its
     /// temporary name, or just after the rename): the restart ends with exact counts.
-    @Test(arguments: ["before-rename:3", "after-rename:3", "before-rename:1"])
+    /// Write 1 of a run is a base (`before-rename`: its temp file written; `after-rename`: renamed,
+    /// its journal not started); write 3 a journal record (half of it written, or all of it).
+    @Test(arguments: ["before-rename:3", "after-rename:3", "before-rename:1", "after-rename:1"])
     func crashInsideTheCheckpointWrite(point: String) throws {
         let dir = TempDir()
         defer { dir.remove() }
@@ -227,7 +229,7 @@ import Testing
         #expect(p.terminationStatus == 137, "died inside checkpoint write \(point)")
         f.process = nil
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".state.tmp-") }
-        #expect(leftovers.isEmpty == point.hasPrefix("after"), "a temp file is left only by a crash before the rename")
+        #expect(leftovers.isEmpty == (point != "before-rename:1"), "a temp file is left only by a crash before a base's rename")
         writer.write(100)
         try f.start()
         writer.write(50)
@@ -533,21 +535,25 @@ import Testing
         defer { f.stop() }
         #expect(f.waitFor(writer.truth) == writer.truth)
         let state = dir.path + "/state"
-        func inode() -> UInt64? { InputFile.identity(of: state)?.inode }
-        for _ in 0..<100 where inode() == nil { usleep(20_000) }
+        /// The base's inode and the journal's size: what any checkpoint write changes.
+        func written() -> [UInt64]? {
+            guard let base = InputFile.identity(of: state)?.inode, let journal = InputFile.pathStatus(of: state + ".journal") else { return nil }
+            return [base, UInt64(journal.size)]
+        }
+        for _ in 0..<100 where written() == nil { usleep(20_000) }
         usleep(300_000)  // the reads settle
-        let settled = inode()
+        let settled = written()
         #expect(settled != nil)
         usleep(1_500_000)  // fifteen checkpoint intervals, nothing new
-        #expect(inode() == settled, "no checkpoint written while idle")
+        #expect(written() == settled, "no checkpoint written while idle")
         let base = "http://\(try f.listenAddress())"
         #expect(try httpGet(base + "/healthz").status == 200)
         let stamp = try httpGet(base + "/metrics").body.split(separator: "\n")
             .first { $0.hasPrefix("aocpipe_last_checkpoint_timestamp_seconds ") }.flatMap { Int($0.split(separator: " ")[1]) }
         #expect(stamp.map { abs($0 - Int(Date().timeIntervalSince1970)) <= 2 } == true, "confirmed current while idle")
         writer.write(1)
-        for _ in 0..<100 where inode() == settled { usleep(20_000) }
-        #expect(inode() != settled, "a new line is checkpointed")
+        for _ in 0..<100 where written() == settled { usleep(20_000) }
+        #expect(written() != settled, "a new line is checkpointed")
     }
 
     /// inotify says which file was written, and only that one is read; a file matched through

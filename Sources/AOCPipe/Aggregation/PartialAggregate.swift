@@ -26,6 +26,10 @@ public struct PartialAggregate: Sendable {
     var minuteCounters: [Int: Counters] = [:]
     static let rollingSpanMinutes = 25 * 60
 
+    /// Follow: what happened to the join since the checkpoint last written, in order, for its
+    /// journal (`CheckpointJournal`); nil (batch, workers): not recorded.
+    var joinChanges: [JoinChange]?
+
     public init(reportZone: Zone, tracksMinutes: Bool = false) {
         cursor = Zone.Cursor(zone: reportZone)
         self.tracksMinutes = tracksMinutes
@@ -142,7 +146,9 @@ public struct PartialAggregate: Sendable {
         hourCounters = counters
         hourIndex = Dictionary(uniqueKeysWithValues: starts.enumerated().map { ($1, $0) })
         // Frozen events go with their hour window: before the first hour kept.
-        join.expire(reportsBefore: cutoff * 1000, freezesBefore: (starts.min() ?? cutoff) * 1000)
+        let reportsBefore = cutoff * 1000, freezesBefore = (starts.min() ?? cutoff) * 1000
+        join.expire(reportsBefore: reportsBefore, freezesBefore: freezesBefore)
+        joinChanges?.append(.expired(reportsBefore: reportsBefore, freezesBefore: freezesBefore))
         cachedLow = 1; cachedHigh = 0
     }
 
@@ -150,6 +156,9 @@ public struct PartialAggregate: Sendable {
     public mutating func merge(_ other: consuming PartialAggregate) {
         for (k, start) in other.hourStarts.enumerated() {
             hourCounters[index(ofHourStarting: start)] += other.hourCounters[k]
+        }
+        if joinChanges != nil, other.joinRecordCount > 0 {
+            joinChanges!.append(.added(reports: other.join.reportEntries(), freezes: other.join.freezeEntries()))
         }
         join.merge(other.takeJoin())
         maxMillis = max(maxMillis, other.maxMillis)

@@ -86,7 +86,10 @@ public struct BatchRunner: Sendable {
         items.sort { $0.size != $1.size ? $0.size > $1.size : $0.path < $1.path }
         // One process per checkpoint, taken before it is read and held to the end of the run.
         let lock = try checkpointPath.map { try CheckpointLock(for: $0) }
-        if let checkpointPath { AtomicFile.removeLeftovers(of: checkpointPath) }  // a killed run's temp files
+        if let checkpointPath {  // a killed run's temp files
+            AtomicFile.removeLeftovers(of: checkpointPath)
+            AtomicFile.removeLeftovers(of: CheckpointJournal.path(for: checkpointPath))
+        }
         defer { withExtendedLifetime(lock) {} }
         let start = try checkpointPath.flatMap { (p) throws(CheckpointError) in try Checkpoint.load(from: p, for: config) }
             ?? Checkpoint(config: config)

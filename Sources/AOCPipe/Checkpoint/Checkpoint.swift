@@ -93,22 +93,15 @@ public struct Checkpoint: Sendable {
         }
         w.int(files.count)
         for f in files {
-            w.int(f.source); w.string(f.path)
             if fingerprintsAsBytes {
+                w.int(f.source); w.string(f.path)
                 let bytes = f.fingerprint.bytes ?? []
                 w.int(bytes.count); w.bytes += bytes
+                w.int(f.decodedOffset); w.bool(f.complete)
+                w.uint64(f.device); w.uint64(f.inode); w.int(f.resume.fileOffset); w.int(f.resume.decodedOffset)
+                w.bool(f.resumeIsGzip)
             } else {
-                f.fingerprint.encode(&w)
-            }
-            w.int(f.decodedOffset); w.bool(f.complete)
-            w.uint64(f.device); w.uint64(f.inode); w.int(f.resume.fileOffset); w.int(f.resume.decodedOffset)
-            w.bool(f.resumeIsGzip)
-            if !fingerprintsAsBytes {
-                w.bool(f.resume.access != nil)
-                if let a = f.resume.access {
-                    w.int(a.memberStart); w.int(a.memberDecodedStart); w.int(a.bits); w.fixed32(a.crc)
-                    w.int(a.window.count); w.bytes += a.window
-                }
+                encode(f, into: &w)
             }
         }
         let payload = w.bytes
@@ -121,21 +114,76 @@ public struct Checkpoint: Sendable {
     }
 
     static func crc(_ bytes: [UInt8]) -> UInt32 {
-        bytes.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
+        bytes.withUnsafeBytes { crc($0) }
+    }
+
+    static func crc(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        UInt32(crc32(0, bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(bytes.count)))
+    }
+
+    /// One file's position (format 4).
+    func encode(_ f: FilePosition, into w: inout ByteWriter) {
+        w.int(f.source); w.string(f.path)
+        f.fingerprint.encode(&w)
+        w.int(f.decodedOffset); w.bool(f.complete)
+        w.uint64(f.device); w.uint64(f.inode); w.int(f.resume.fileOffset); w.int(f.resume.decodedOffset)
+        w.bool(f.resumeIsGzip)
+        w.bool(f.resume.access != nil)
+        if let a = f.resume.access {
+            w.int(a.memberStart); w.int(a.memberDecodedStart); w.int(a.bits); w.fixed32(a.crc)
+            w.int(a.window.count); w.bytes += a.window
+        }
+    }
+
+    static func decodePosition(_ r: inout ByteReader, version: UInt32, sources n: Int) throws(ByteReader.Truncated) -> FilePosition {
+        let source = try r.int()
+        let filePath = try r.string()
+        let fp = version == 2 ? Fingerprint(bytes: try r.bytes(try r.count())) : try Fingerprint.decode(&r)
+        let offset = try r.tally()
+        let complete = try r.bool()
+        guard source >= 0, source < n else { throw ByteReader.Truncated() }
+        var f = FilePosition(source: source, path: filePath, fingerprint: fp, decodedOffset: offset, complete: complete)
+        f.device = try r.uint64()
+        f.inode = try r.uint64()
+        f.resume = ResumePoint(fileOffset: try r.tally(), decodedOffset: try r.tally())
+        f.resumeIsGzip = try r.bool()
+        if version >= 4, try r.bool() {
+            let a = AccessPoint(memberStart: try r.tally(), memberDecodedStart: try r.tally(), bits: try r.int(),
+                                crc: try r.fixed32(), window: try r.bytes(try r.count()))
+            // A point that cannot be one: refused (decoding from it would be garbage).
+            guard f.resumeIsGzip, (0...7).contains(a.bits), a.window.count <= AccessPoint.windowSize,
+                  a.memberStart < f.resume.fileOffset, a.memberDecodedStart <= f.resume.decodedOffset,
+                  f.resume.decodedOffset - a.memberDecodedStart >= a.window.count else { throw ByteReader.Truncated() }
+            f.resume.access = a
+        }
+        return f
     }
 
     public func save(to path: String, crashPoint: ((AtomicFile.Stage) -> Void)? = nil) throws(AtomicFile.WriteError) {
         try AtomicFile.write(encoded(), to: path, mode: AtomicFile.privateMode, crashPoint: crashPoint)
     }
 
-    /// Loads the checkpoint at `path` for `config`: nil if there is none; an error if it is
-    /// damaged, from a newer aocpipe, or from another pipeline.
+    /// Loads the checkpoint at `path` for `config`, with the records of its journal applied
+    /// (`CheckpointJournal`): nil if there is none; an error if it is damaged, from a newer
+    /// aocpipe, or from another pipeline.
     public static func load(from path: String, for config: PipelineConfig) throws(CheckpointError) -> Checkpoint? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CheckpointError(path: path, problem: "cannot be read: \(readFailure(path))")
         }
-        return try decode(Array(data), path: path, config: config)
+        let bytes = Array(data)
+        var c = try decode(bytes, path: path, config: config)
+        let journal = CheckpointJournal.path(for: path)
+        guard let records = FileManager.default.contents(atPath: journal) else { return c }
+        let version = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian }
+        for record in CheckpointJournal.records(Array(records), basePayload: bytes[24...]) {
+            do {
+                try c.apply(journalRecord: record, version: version)
+            } catch {
+                throw CheckpointError(path: journal, problem: "is damaged (a record with a valid checksum does not decode)")
+            }
+        }
+        return c
     }
 
     /// A checkpoint in format 2 (whose fingerprints were the bytes themselves), for tests.
@@ -181,29 +229,7 @@ public struct Checkpoint: Sendable {
             for k in 0..<n {
                 for _ in 0..<(try r.count()) { c.calls[k].append(try CallSegment.decode(&r)) }
             }
-            for _ in 0..<(try r.count()) {
-                let source = try r.int()
-                let filePath = try r.string()
-                let fp = version == 2 ? Fingerprint(bytes: try r.bytes(try r.count())) : try Fingerprint.decode(&r)
-                let offset = try r.tally()
-                let complete = try r.bool()
-                guard source >= 0, source < n else { throw ByteReader.Truncated() }
-                var f = FilePosition(source: source, path: filePath, fingerprint: fp, decodedOffset: offset, complete: complete)
-                f.device = try r.uint64()
-                f.inode = try r.uint64()
-                f.resume = ResumePoint(fileOffset: try r.tally(), decodedOffset: try r.tally())
-                f.resumeIsGzip = try r.bool()
-                if version >= 4, try r.bool() {
-                    let a = AccessPoint(memberStart: try r.tally(), memberDecodedStart: try r.tally(), bits: try r.int(),
-                                        crc: try r.fixed32(), window: try r.bytes(try r.count()))
-                    // A point that cannot be one: refused (decoding from it would be garbage).
-                    guard f.resumeIsGzip, (0...7).contains(a.bits), a.window.count <= AccessPoint.windowSize,
-                          a.memberStart < f.resume.fileOffset, a.memberDecodedStart <= f.resume.decodedOffset,
-                          f.resume.decodedOffset - a.memberDecodedStart >= a.window.count else { throw ByteReader.Truncated() }
-                    f.resume.access = a
-                }
-                c.files.append(f)
-            }
+            for _ in 0..<(try r.count()) { c.files.append(try decodePosition(&r, version: version, sources: n)) }
             guard r.atEnd else { throw ByteReader.Truncated() }
             return c
         } catch let error as CheckpointError {

@@ -68,7 +68,10 @@ public final class FollowRunner: @unchecked Sendable {
         let path = settings.checkpointPath
         // One process per checkpoint, held while this runner lives.
         lock = try path.map { try CheckpointLock(for: $0) }
-        if let path { AtomicFile.removeLeftovers(of: path) }
+        if let path {
+            AtomicFile.removeLeftovers(of: path)
+            AtomicFile.removeLeftovers(of: CheckpointJournal.path(for: path))
+        }
         var checkpoint: Checkpoint
         if let path, let loaded = try Checkpoint.load(from: path, for: config) {
             checkpoint = loaded
@@ -79,6 +82,7 @@ public final class FollowRunner: @unchecked Sendable {
         }
         state = FollowState(config: config, checkpoint: checkpoint, quarantinePath: settings.quarantinePath, logger: logger)
         checkpointer = Checkpointer(path: path, everyMillis: settings.checkpointEveryMillis, crashPoint: settings.crashPoint)
+        checkpointer.journaled = true
         sinks = settings.sinks.map(Sink.init)
     }
 

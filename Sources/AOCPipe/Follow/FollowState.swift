@@ -38,6 +38,7 @@ final class FollowState {
         self.quarantinePath = quarantinePath
         self.logger = logger
         self.checkpoint = checkpoint
+        self.checkpoint.aggregate.joinChanges = []  // for the checkpoint's journal
         tracker = FileTracker(config: config, positions: checkpoint.files)
         // Followed files may take the descriptors left after the endpoint's connections, the
         // checkpoint, sinks and the runtime's own (48).
@@ -205,6 +206,7 @@ final class FollowState {
         do {
             try checkpointer.save(checkpoint)
             saved = (checkpoint.files, checkpoint.sources)
+            checkpoint.aggregate.joinChanges = []
             return true
         } catch {
             logger.error("cannot write the checkpoint", metadata: ["error": "\(error)"])
@@ -231,7 +233,8 @@ final class FollowState {
         for t in tracker.tails { lag[t.source] += max(0, t.file.status.size - t.bytesConsumed) }
         let agent = AgentStatus(filesOpen: tracker.tails.count, rotations: tracker.renames,
                                 lagBytes: zip(config.sources, lag).map { ($0.name, $1) },
-                                lastCheckpoint: current ? Int(wallClockMillis() / 1000) : checkpointer.lastWritten?.unixSeconds)
+                                lastCheckpoint: current ? Int(wallClockMillis() / 1000) : checkpointer.lastWritten?.unixSeconds,
+                                checkpointBytes: checkpointer.path == nil ? nil : checkpointer.bytesWritten)
         return (problems, agent)
     }
 }

@@ -138,6 +138,10 @@ enum Exposition {
             header("aocpipe_last_checkpoint_timestamp_seconds", "gauge", "When the checkpoint was last known current (written, or unchanged since).", into: &out)
             out += "aocpipe_last_checkpoint_timestamp_seconds \(written)\n"
         }
+        if let bytes = a.checkpointBytes {
+            header("aocpipe_checkpoint_written_bytes_total", "counter", "Bytes written to the checkpoint (its base and journal), since start.", into: &out)
+            out += "aocpipe_checkpoint_written_bytes_total \(bytes)\n"
+        }
         return out
     }
 }
@@ -151,4 +155,6 @@ struct AgentStatus {
     var lagBytes: [(source: String, bytes: Int)]
     /// When the checkpoint was last written (Unix seconds), nil before the first.
     var lastCheckpoint: Int?
+    /// Bytes written to the checkpoint (base and journal) since start; nil: none is kept.
+    var checkpointBytes: Int? = nil
 }
