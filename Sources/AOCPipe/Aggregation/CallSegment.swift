@@ -244,6 +244,36 @@ struct CallSegment: Sendable {
 }
 
 extension CallSegment {
+    /// A segment's content as plain values: what the checkpoint's journal diffs from one
+    /// record to the next and replays, building the segment once at the end.
+    struct Parts: Sendable, Equatable {
+        var lateness: Int
+        var firstStart: Int?
+        var watermark: Int
+        var late: Int
+        var open: [UInt64: Int]
+        var head: [UInt64: Int]
+    }
+
+    var parts: Parts {
+        var open: [UInt64: Int] = [:], head: [UInt64: Int] = [:]
+        open.reserveCapacity(self.open.count)
+        self.open.forEach { open[$0] = $1 }
+        self.head.forEach { head[$0] = $1 }
+        return Parts(lateness: lateness, firstStart: firstStart, watermark: watermark, late: late, open: open, head: head)
+    }
+
+    init(parts: Parts) {
+        self.init(lateness: parts.lateness)
+        firstStart = parts.firstStart
+        watermark = parts.watermark
+        late = parts.late
+        open = CallTable(capacity: parts.open.count)
+        for (key, value) in parts.open { open.insert(key, value) }
+        for (key, value) in parts.head { head.insert(key, value) }
+        close(before: Int.min)  // closes none: lists the open calls for `closeOld`
+    }
+
     func encode(_ w: inout ByteWriter) {
         w.int(lateness)
         w.bool(firstStart != nil)

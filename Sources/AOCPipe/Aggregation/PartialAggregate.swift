@@ -180,3 +180,10 @@ public struct PartialAggregate: Sendable {
         return c
     }
 }
+
+/// What happened to the freeze-latency join, in order (`PartialAggregate.joinChanges`): the
+/// checkpoint's journal replays it exactly (an expiry depends on what was added before it).
+enum JoinChange: Sendable {
+    case added(reports: [(key: CaseKey, millis: Int)], freezes: [(key: CaseKey, millis: Int)])
+    case expired(reportsBefore: Int, freezesBefore: Int)
+}

@@ -176,12 +176,10 @@ public struct Checkpoint: Sendable {
         let journal = CheckpointJournal.path(for: path)
         guard let records = FileManager.default.contents(atPath: journal) else { return c }
         let version = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian }
-        for record in CheckpointJournal.records(Array(records), basePayload: bytes[24...]) {
-            do {
-                try c.apply(journalRecord: record, version: version)
-            } catch {
-                throw CheckpointError(path: journal, problem: "is damaged (a record with a valid checksum does not decode)")
-            }
+        do {
+            try c.apply(journalRecords: CheckpointJournal.records(Array(records), basePayload: bytes[24...]), version: version)
+        } catch {
+            throw CheckpointError(path: journal, problem: "is damaged (a record with a valid checksum does not decode)")
         }
         return c
     }

@@ -5,13 +5,6 @@ import Glibc
 import Darwin
 #endif
 
-/// What happened to the freeze-latency join, in order (`PartialAggregate.joinChanges`): a
-/// journal replays it exactly (an expiry depends on what was added before it).
-enum JoinChange: Sendable {
-    case added(reports: [(key: CaseKey, millis: Int)], freezes: [(key: CaseKey, millis: Int)])
-    case expired(reportsBefore: Int, freezesBefore: Int)
-}
-
 /// Follow's checkpoint costs what changed: a base (`Checkpoint`, written whole and atomically)
 /// and beside it, at `PATH.journal`, the changes since, appended one record per checkpoint.
 ///
@@ -77,11 +70,51 @@ struct JournalBaseline {
     var hours: [Int: Counters]
     var minutes: [Int: Counters]
     var files: [Checkpoint.FilePosition]
+    /// Per source, its call segments (follow: one).
+    var calls: [[CallSegment.Parts]]
 
     init(_ c: Checkpoint) {
         hours = Dictionary(uniqueKeysWithValues: zip(c.aggregate.hourStarts, c.aggregate.hourCounters))
         minutes = c.aggregate.minuteCounters
         files = c.files
+        calls = c.calls.map { $0.map(\.parts) }
+    }
+}
+
+extension CallSegment.Parts {
+    static let none = CallSegment.Parts(lateness: 0, firstStart: nil, watermark: Int.min, late: 0, open: [:], head: [:])
+
+    /// These parts as a change from `before`: the numbers and the closed calls kept (follow
+    /// keeps none) whole, the open calls as those gone and those new or changed.
+    func encode(since before: CallSegment.Parts, into w: inout ByteWriter) {
+        w.int(lateness); w.bool(firstStart != nil); w.int(firstStart ?? 0); w.int(watermark); w.int(late)
+        let head = self.head.sorted { $0.key < $1.key }
+        w.int(head.count)
+        for (k, v) in head { w.fixed64(k); w.int(v) }
+        let gone = before.open.keys.filter { open[$0] == nil }.sorted()
+        w.int(gone.count)
+        for k in gone { w.fixed64(k) }
+        let changed = open.filter { before.open[$0.key] != $0.value }.sorted { $0.key < $1.key }
+        w.int(changed.count)
+        for (k, v) in changed { w.fixed64(k); w.int(v) }
+    }
+
+    mutating func apply(_ r: inout ByteReader) throws(ByteReader.Truncated) {
+        lateness = try r.time()
+        let hasFirst = try r.bool(), first = try r.time()
+        firstStart = hasFirst ? first : nil
+        watermark = try r.time(sentinel: true)
+        late = try r.tally()
+        guard lateness >= 0 else { throw ByteReader.Truncated() }
+        func entry() throws(ByteReader.Truncated) -> (UInt64, Int) {
+            let key = try r.fixed64(), value = try r.int()
+            guard key != 0, ByteReader.times.contains(CallTable.millis(value)) else { throw ByteReader.Truncated() }
+            return (key, value)
+        }
+        head = [:]
+        for _ in 0..<(try r.count()) { let (k, v) = try entry(); head[k] = v }
+        for _ in 0..<(try r.count()) { open[try r.fixed64()] = nil }
+        for _ in 0..<(try r.count()) { let (k, v) = try entry(); open[k] = v }
     }
 }
 
@@ -124,9 +157,12 @@ extension Checkpoint {
             }
         }
         for s in sources { s.encode(&w) }
-        for list in calls {
+        for (k, list) in calls.enumerated() {
             w.int(list.count)
-            for segment in list { segment.encode(&w) }
+            for (j, segment) in list.enumerated() {
+                let before = k < baseline.calls.count && j < baseline.calls[k].count ? baseline.calls[k][j] : .none
+                segment.parts.encode(since: before, into: &w)
+            }
         }
         // Files: the positions that changed when the list is the same files in the same
         // order (a line read), else the whole list (a file found, parked, let go).
@@ -142,8 +178,17 @@ extension Checkpoint {
         return w.bytes
     }
 
+    /// Applies the journal's records in order: the calls as parts throughout, made segments
+    /// once at the end.
+    mutating func apply(journalRecords records: [ArraySlice<UInt8>], version: UInt32) throws(ByteReader.Truncated) {
+        guard !records.isEmpty else { return }
+        var parts = calls.map { $0.map(\.parts) }
+        for record in records { try apply(journalRecord: record, version: version, calls: &parts) }
+        calls = parts.map { $0.map(CallSegment.init(parts:)) }
+    }
+
     /// Applies one journal record.
-    mutating func apply(journalRecord payload: ArraySlice<UInt8>, version: UInt32) throws(ByteReader.Truncated) {
+    private mutating func apply(journalRecord payload: ArraySlice<UInt8>, version: UInt32, calls parts: inout [[CallSegment.Parts]]) throws(ByteReader.Truncated) {
         var r = ByteReader(Array(payload))
         aggregate.maxMillis = try r.time(sentinel: true)
         var gone = Set<Int>()
@@ -188,9 +233,11 @@ extension Checkpoint {
             }
         }
         for k in sources.indices { sources[k] = try InputStats.decode(&r) }
-        for k in calls.indices {
-            calls[k] = []
-            for _ in 0..<(try r.count()) { calls[k].append(try CallSegment.decode(&r)) }
+        for k in parts.indices {
+            let n = try r.count()
+            if parts[k].count > n { parts[k].removeLast(parts[k].count - n) }
+            while parts[k].count < n { parts[k].append(.none) }
+            for j in 0..<n { try parts[k][j].apply(&r) }
         }
         let moved = try r.int()
         if moved < 0 {

@@ -1,0 +1,401 @@
+#!/usr/bin/env python3
+"""The rows of Benchmarks/follow.sh that need writers and probes: checkpoint bytes, restarts
+into a growing gzip, appending at full speed, write-to-/metrics latency, RSS over simulated
+days, and 10,000 files under `ulimit -n 1024`. Run by follow.sh (see there); one row per line.
+
+    follow_rows.py ROW BIN DIR [SECONDS]
+
+ROW: checkpoint, checkpoint100, restart-gzip, live, latency, rss, manyfiles.
+"""
+import json, os, random, re, shutil, signal, socket, subprocess, sys, time, zlib
+
+row, binary, base = sys.argv[1], sys.argv[2], sys.argv[3]
+secs = float(sys.argv[4]) if len(sys.argv) > 4 else 20
+ticks = os.sysconf("SC_CLK_TCK")
+
+
+def fresh(name):
+    d = os.path.join(base, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    return d
+
+
+def generate(out, days, calls, start="2024-01-01", seed=1, style="callcentre"):
+    if os.path.exists(os.path.join(out, "truth.json")):
+        return
+    subprocess.run([binary, "generate", "--profile", "synthetic", "--out", out, "--force", "--days", str(days),
+                    "--calls-per-day", str(calls), "--start", start, "--seed", str(seed), "--gzip", "0",
+                    "--cdr-style", style], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def pipeline(d, sources, follow="", checkpoint="", extra=""):
+    p = os.path.join(d, "p.yaml")
+    with open(p, "w") as f:
+        f.write("name: bench\nsources:\n")
+        for name, fmt, glob in sources:
+            f.write('  - { name: %s, format: %s, paths: ["%s"] }\n' % (name, fmt, glob))
+        if follow:
+            f.write("follow: { %s }\n" % follow)
+        f.write("checkpoint: { path: %s/state%s }\n" % (d, (", " + checkpoint) if checkpoint else ""))
+        f.write(extra)
+        f.write("sinks:\n  - { type: file, format: json, path: %s/out.json }\n" % d)
+    return p
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Follower:
+    def __init__(self, p, d, limit_files=None):
+        self.port = free_port()
+        cmd = [binary, "follow", p, "--log-level", "warning", "--listen", "127.0.0.1:%d" % self.port]
+        if limit_files:
+            cmd = ["/bin/sh", "-c", "ulimit -n %d && exec \"$0\" \"$@\"" % limit_files] + cmd
+        self.log = open(os.path.join(d, "log"), "w")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.log)
+        # the pid of aocpipe itself (sh execs it)
+        self.pid = self.proc.pid
+
+    def metrics(self):
+        try:
+            s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+            s.sendall(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
+            data = b""
+            while True:
+                chunk = s.recv(1 << 16)
+                if not chunk:
+                    break
+                data += chunk
+            s.close()
+            return data.decode()
+        except OSError:
+            return ""
+
+    def value(self, family, text=None):
+        text = self.metrics() if text is None else text
+        total, seen = 0, False
+        for m in re.finditer(r"^%s(?:\{[^}]*\})? (\S+)$" % family, text, re.M):
+            total += float(m.group(1))
+            seen = True
+        return total if seen else None
+
+    def wait_lines(self, want, timeout=600, step=0.01):
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.value("aocpipe_source_lines_total") == want:
+                return True
+            time.sleep(step)
+        return False
+
+    def cpu(self):
+        with open("/proc/%d/stat" % self.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+
+    def rss_mb(self):
+        with open("/proc/%d/status" % self.pid) as f:
+            for l in f:
+                if l.startswith("VmRSS:"):
+                    return int(l.split()[1]) / 1024
+
+    def fds(self):
+        return len(os.listdir("/proc/%d/fd" % self.pid))
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait()
+        self.log.close()
+
+
+def count_lines(paths):
+    n = 0
+    for p in paths:
+        with open(p, "rb") as f:
+            n += f.read().count(b"\n")
+    return n
+
+
+def files_of(d, sub):
+    return sorted(os.path.join(d, sub, f) for f in os.listdir(os.path.join(d, sub)))
+
+
+def checkpoint_bytes(label, calls, history_days):
+    """Bytes a checkpoint record costs with a follower holding `history_days` of state, the
+    next day's lines appended as they would arrive, time compressed 50x (checkpoint.every
+    100 ms for 5 s), so each record holds what a 5 s interval would."""
+    hist = os.path.join(base, "hist-%d-%d" % (calls, history_days))
+    nxt = os.path.join(base, "next-%d" % calls)
+    generate(hist, history_days, calls)
+    start = time.strftime("%Y-%m-%d", time.gmtime(1704110400 + history_days * 86400))  # 2024-01-01 12:00 UTC + days
+    generate(nxt, 1, calls, start=start, seed=2)
+    d = fresh("ckpt-%s" % label)
+    os.makedirs(d + "/logs")
+    for sub, name in (("telephony", "Master.csv"), ("freeze", "freeze.jsonl")):
+        for i, f in enumerate(files_of(hist, sub)):
+            os.link(f, "%s/logs/%s-%04d" % (d, name, i))
+    live_cdr, live_freeze = d + "/logs/Master.csv", d + "/logs/freeze.jsonl"
+    open(live_cdr, "w").close(); open(live_freeze, "w").close()
+    p = pipeline(d, [("telephony", "asterisk-cdr", d + "/logs/Master.csv*"), ("freeze", "freeze-jsonl", d + "/logs/freeze.jsonl*")],
+                 checkpoint="every: 100ms")
+    f = Follower(p, d)
+    want = count_lines(files_of(d, "logs"))
+    f.wait_lines(want)
+    time.sleep(1)
+    base_size = os.path.getsize(d + "/state")
+    # The next day, in arrival order: a line of either log at its share of the day.
+    cdr = open(files_of(nxt, "telephony")[0], "rb").read().splitlines(True)
+    frz = open(files_of(nxt, "freeze")[0], "rb").read().splitlines(True)
+    per_day = len(cdr) + len(frz)
+    compress = 50  # 5 s intervals in 100 ms
+    rate = per_day / 86400 * compress
+    b0, c0, t0 = f.value("aocpipe_checkpoint_written_bytes_total"), f.cpu(), time.time()
+    out_c, out_f = open(live_cdr, "ab", buffering=0), open(live_freeze, "ab", buffering=0)
+    k, written = 0, 0
+    while time.time() - t0 < secs:
+        due = int((time.time() - t0) * rate)
+        while written < due:
+            if random.random() < len(frz) / per_day:
+                out_f.write(frz[written % len(frz)])
+            else:
+                out_c.write(cdr[written % len(cdr)])
+            written += 1
+        time.sleep(0.005)
+    time.sleep(0.5)
+    elapsed = time.time() - t0
+    b1 = f.value("aocpipe_checkpoint_written_bytes_total")
+    f.stop()
+    intervals = elapsed / 0.1
+    per_record = (b1 - b0) / intervals
+    journal = per_record * 86400 / 5  # every 5 s interval changed (an upper bound)
+    # A base is written again once the journal holds more than it (and 1 MiB): per day, about
+    # one base per base-size of journal.
+    per_day_bytes = journal + journal / max(base_size, 1 << 20) * base_size
+    # The real rate, default settings (checkpoint every 5 s, emit_every 1 s): the follower's CPU.
+    p = pipeline(d, [("telephony", "asterisk-cdr", d + "/logs/Master.csv*"), ("freeze", "freeze-jsonl", d + "/logs/freeze.jsonl*")])
+    f = Follower(p, d)
+    time.sleep(2)
+    c0, t0, start_written = f.cpu(), time.time(), written
+    rate /= compress
+    while time.time() - t0 < secs:
+        due = start_written + int((time.time() - t0) * rate)
+        while written < due:
+            if random.random() < len(frz) / per_day:
+                out_f.write(frz[written % len(frz)])
+            else:
+                out_c.write(cdr[written % len(cdr)])
+            written += 1
+        time.sleep(0.01)
+    cpu = 100 * (f.cpu() - c0) / ticks / (time.time() - t0)
+    f.stop()
+    print("  %-7s checkpoint, %d calls/day, %d days kept (base %.2f MB, %d lines a day): %.0f bytes a record, "
+          "%.1f MB/day with bases; follower CPU at that rate (defaults) %.2f%% of a core"
+          % (label, calls, history_days, base_size / 1e6, per_day, per_record, per_day_bytes / 1e6, cpu))
+
+
+def growing_gzip(path, text_paths, mb):
+    """A gzip file of one member still being written (rsyslog zipLevel): sync flushes, no
+    trailer, `mb` MB of CDR text."""
+    if os.path.exists(path + ".done"):
+        return
+    z = zlib.compressobj(6, zlib.DEFLATED, 31)
+    left = mb * 1_000_000
+    with open(path, "wb") as out:
+        while left > 0:
+            for t in text_paths:
+                with open(t, "rb") as f:
+                    while left > 0:
+                        chunk = f.read(1 << 20)
+                        if not chunk:
+                            break
+                        cut = chunk.rfind(b"\n") + 1 if left < len(chunk) else len(chunk)
+                        chunk = chunk[:min(cut, left)] if left < len(chunk) else chunk
+                        out.write(z.compress(chunk) + z.flush(zlib.Z_SYNC_FLUSH))
+                        left -= len(chunk)
+    open(path + ".done", "w").close()
+
+
+def restart_gzip(label, big):
+    for mb in (200, 1150):
+        d = fresh("restart-gz-%s-%d" % (label, mb))
+        src = os.path.join(base, "growing-%d.csv.gz" % mb)
+        growing_gzip(src, files_of(big, "telephony"), mb)
+        os.makedirs(d + "/logs")
+        os.link(src, d + "/logs/Master.csv.gz")
+        p = pipeline(d, [("telephony", "asterisk-cdr", d + "/logs/Master.csv*")], follow="emit_every: 100ms")
+        want = int(subprocess.run("zcat %s 2>/dev/null | wc -l" % src, shell=True, capture_output=True, text=True).stdout)
+        f = Follower(p, d)
+        f.wait_lines(want)
+        f.stop()
+        times = []
+        for _ in range(3):
+            t0 = time.time()
+            f = Follower(p, d)
+            f.wait_lines(want, step=0.005)
+            times.append(time.time() - t0)
+            f.stop()
+        print("  %-7s restart to caught up, growing gzip (one member, no trailer), %d MB decoded: %.0f ms (median of 3)"
+              % (label, mb, sorted(times)[1] * 1000))
+
+
+def live(label, big):
+    """A writer appends a large file at full speed while the follower follows it, against
+    `batch --jobs 1` on the whole file."""
+    texts = files_of(big, "telephony")
+    src_gz = os.path.join(base, "live-%d.csv.gz" % 600)
+    growing_gzip(src_gz, texts, 600)
+    for kind in ("plain", "gzip"):
+        d = fresh("live-%s-%s" % (label, kind))
+        os.makedirs(d + "/logs")
+        target = d + "/logs/" + ("Master.csv" if kind == "plain" else "Master.csv.gz")
+        if kind == "plain":
+            data_paths = texts
+        else:
+            data_paths = [src_gz]
+        # batch on the same bytes
+        full = d + "/full/Master.csv" + ("" if kind == "plain" else ".gz")
+        os.makedirs(d + "/full")
+        with open(full, "wb") as out:
+            for t in data_paths:
+                with open(t, "rb") as f:
+                    shutil.copyfileobj(f, out, 1 << 20)
+        bp = pipeline(d + "/full", [("telephony", "asterisk-cdr", full)])
+        t0 = time.time()
+        subprocess.run([binary, "batch", bp, "--jobs", "1", "--format", "json", "--output", d + "/batch.json"],
+                       check=True, stderr=subprocess.DEVNULL)
+        batch_s = time.time() - t0
+        want = json.load(open(d + "/batch.json"))["input"]["lines"]
+        open(target, "wb").close()
+        p = pipeline(d, [("telephony", "asterisk-cdr", d + "/logs/Master.csv*")], follow="emit_every: 100ms")
+        f = Follower(p, d)
+        time.sleep(1)
+        t0 = time.time()
+        with open(target, "ab", buffering=0) as out, open(full, "rb") as inp:
+            while True:
+                chunk = inp.read(1 << 20)
+                if not chunk:
+                    break
+                out.write(chunk)
+        f.wait_lines(want, step=0.005)
+        follow_s = time.time() - t0
+        f.stop()
+        print("  %-7s appended at full speed, %s %d MB: follow %.2f s, batch --jobs 1 %.2f s: %.2fx batch"
+              % (label, kind, os.path.getsize(full) / 1e6, follow_s, batch_s, batch_s / follow_s))
+
+
+def latency(label):
+    for emit in ("1s", "100ms"):
+        d = fresh("latency-%s-%s" % (label, emit))
+        os.makedirs(d + "/logs")
+        log = d + "/logs/Master.csv"
+        open(log, "w").close()
+        p = pipeline(d, [("telephony", "asterisk-cdr", log)], follow=("emit_every: %s" % emit) if emit != "1s" else "")
+        f = Follower(p, d)
+        time.sleep(1.5)
+        lat = []
+        n = 0
+        end = time.time() + secs
+        with open(log, "ab", buffering=0) as out:
+            while time.time() < end:
+                n += 1
+                line = ('"","0812345678","1441","aoc-hotline","""Caller"" <0812345678>","PJSIP/trunk-1","PJSIP/agent1-1","Queue",'
+                        '"aoc1441,t,,,300","2023-11-01 10:00:00","2023-11-01 10:00:01","2023-11-01 10:02:00",120,119,"ANSWERED",'
+                        '"DOCUMENTATION","1698800000.%d",""\n' % n)
+                t0 = time.time()
+                out.write(line.encode())
+                while f.value("aocpipe_source_lines_total") != n and time.time() - t0 < 10:
+                    time.sleep(0.01)
+                lat.append(time.time() - t0)
+                time.sleep(random.uniform(0, 0.3))
+        f.stop()
+        lat.sort()
+        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+        print("  %-7s write -> /metrics, emit_every %s: p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d writes)"
+              % (label, emit, lat[len(lat) // 2] * 1000, p99 * 1000, lat[-1] * 1000, len(lat)))
+
+
+def rss(label):
+    """2,000 lines/s whose times advance a simulated day per second of the run: RSS sampled
+    after each simulated 25 days."""
+    d = fresh("rss-%s" % label)
+    os.makedirs(d + "/logs")
+    log = d + "/logs/Master.csv"
+    open(log, "w").close()
+    p = pipeline(d, [("telephony", "asterisk-cdr", log)])
+    f = Follower(p, d)
+    time.sleep(1)
+    t0 = time.time()
+    day0 = 1_698_771_600  # 2023-11-01 00:00 Bangkok
+    samples = []
+    n = 0
+    days = 250
+    step = max(1.0, secs / days) if secs > days else 1.0
+    with open(log, "ab", buffering=0) as out:
+        for day in range(days):
+            buf = []
+            for k in range(2000):
+                n += 1
+                t = day0 + day * 86400 + k * 43 + 7 * 3600
+                stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t))
+                end = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t + 90))
+                buf.append('"","08%08d","1441","aoc-hotline","""Caller"" <0812345678>","PJSIP/trunk-1","PJSIP/agent1-1","Queue",'
+                           '"aoc1441,t,,,300","%s","%s","%s",90,80,"ANSWERED","DOCUMENTATION","%d.%d",""\n'
+                           % (n % 100_000_000, stamp, stamp, end, t, n))
+            out.write("".join(buf).encode())
+            while time.time() - t0 < (day + 1) * step:
+                time.sleep(0.01)
+            if day % 25 == 24:
+                samples.append(f.rss_mb())
+    f.wait_lines(n, timeout=60)
+    f.stop()
+    print("  %-7s RSS over %d simulated days at 2,000 lines/s: %s MB (every 25 days)"
+          % (label, days, " ".join("%.0f" % s for s in samples)))
+
+
+def manyfiles(label):
+    n = 10_000
+    d = fresh("many-%s" % label)
+    os.makedirs(d + "/logs")
+    line = ('"","0812345678","1441","aoc-hotline","""Caller"" <0812345678>","PJSIP/trunk-1","PJSIP/agent1-1","Queue",'
+            '"aoc1441,t,,,300","2023-11-01 10:00:00","2023-11-01 10:00:01","2023-11-01 10:02:00",120,119,"ANSWERED",'
+            '"DOCUMENTATION","%s",""\n')
+    for i in range(n):
+        with open("%s/logs/Master-%d.csv" % (d, i), "w") as f:
+            f.write(line % ("1698800000.%d" % i) + line % ("1698800001.%d" % i))
+    p = pipeline(d, [("telephony", "asterisk-cdr", d + "/logs/Master-*.csv")], follow="idle_timeout: 2s")
+    t0 = time.time()
+    f = Follower(p, d, limit_files=1024)
+    ok = f.wait_lines(2 * n, timeout=300)
+    adopt = time.time() - t0
+    peak = f.fds()
+    for i in random.sample(range(n), 500):
+        with open("%s/logs/Master-%d.csv" % (d, i), "a") as out:
+            out.write(line % ("1698900000.%d" % i))
+    ok2 = f.wait_lines(2 * n + 500, timeout=120)
+    fds = f.fds()
+    f.stop()
+    print("  %-7s 10,000 files under ulimit -n 1024: all %d lines counted %s (in %.1f s), 500 more after %s; descriptors %d, then %d"
+          % (label, 2 * n, "yes" if ok else "NO", adopt, "yes" if ok2 else "NO", peak, fds))
+
+
+if row == "checkpoint":
+    checkpoint_bytes("now", 3000, 90)
+elif row == "checkpoint100":
+    checkpoint_bytes("now", 300_000, 3)
+elif row == "restart-gzip":
+    restart_gzip("now", sys.argv[5])
+elif row == "live":
+    live("now", sys.argv[5])
+elif row == "latency":
+    latency("now")
+elif row == "rss":
+    rss("now")
+elif row == "manyfiles":
+    manyfiles("now")
+else:
+    sys.exit("unknown row " + row)
