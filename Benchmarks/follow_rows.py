@@ -5,7 +5,7 @@ days, and 10,000 files under `ulimit -n 1024`. Run by follow.sh (see there); one
 
     follow_rows.py ROW BIN DIR [SECONDS]
 
-ROW: checkpoint, checkpoint100, restart-gzip, live, latency, rss, manyfiles.
+ROW: checkpoint, checkpoint100, catchup, restart-gzip, live, latency, rss, manyfiles.
 """
 import json, os, random, re, shutil, signal, socket, subprocess, sys, time, zlib
 
@@ -90,6 +90,21 @@ class Follower:
         while time.time() < end:
             if self.value("aocpipe_source_lines_total") == want:
                 return True
+            time.sleep(step)
+        return False
+
+    def wait_lines_in_sink(self, sink, want, timeout=600, step=0.005):
+        """As wait_lines, from the json file sink (a probe that costs the follower nothing)."""
+        end = time.time() + timeout
+        pattern = re.compile(rb'"input": \{"files":\d+,"bytes_read":\d+,"bytes_decoded":\d+,"lines":(\d+)')
+        while time.time() < end:
+            try:
+                with open(sink, "rb") as f:
+                    m = pattern.search(f.read())
+                if m and int(m.group(1)) == want:
+                    return True
+            except OSError:
+                pass
             time.sleep(step)
         return False
 
@@ -218,8 +233,8 @@ def growing_gzip(path, text_paths, mb):
                         chunk = f.read(1 << 20)
                         if not chunk:
                             break
-                        cut = chunk.rfind(b"\n") + 1 if left < len(chunk) else len(chunk)
-                        chunk = chunk[:min(cut, left)] if left < len(chunk) else chunk
+                        if left < len(chunk):  # the last: cut after a whole line
+                            chunk = chunk[:chunk[:left].rfind(b"\n") + 1] or chunk[:chunk.find(b"\n") + 1]
                         out.write(z.compress(chunk) + z.flush(zlib.Z_SYNC_FLUSH))
                         left -= len(chunk)
     open(path + ".done", "w").close()
@@ -269,7 +284,7 @@ def restart_gzip(label, big):
               % (label, kind, mb, sorted(times)[1] * 1000))
 
 
-def live(label, big):
+def live(label, big, rounds=5):
     """A writer appends a large file at full speed while the follower follows it, against
     `batch --jobs 1` on the whole file."""
     texts = files_of(big, "telephony")
@@ -291,27 +306,86 @@ def live(label, big):
                 with open(t, "rb") as f:
                     shutil.copyfileobj(f, out, 1 << 20)
         bp = pipeline(d + "/full", [("telephony", "asterisk-cdr", full)])
+        ratios, follows, batches, cpu_ratios, writes = [], [], [], [], []
+        for _ in range(rounds):
+            import resource
+            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.time()
+            subprocess.run([binary, "batch", bp, "--jobs", "1", "--format", "json", "--output", d + "/batch.json"],
+                           check=True, stderr=subprocess.DEVNULL)
+            batch_s = time.time() - t0
+            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            batch_cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
+            want = json.load(open(d + "/batch.json"))["input"]["lines"]
+            for leftover in ("state", "state.journal", "out.json"):
+                if os.path.exists(os.path.join(d, leftover)):
+                    os.remove(os.path.join(d, leftover))
+            open(target, "wb").close()
+            p = pipeline(d, [("telephony", "asterisk-cdr", d + "/logs/Master.csv*")], follow="emit_every: 100ms")
+            f = Follower(p, d)
+            time.sleep(1)
+            t0, c0 = time.time(), f.cpu()
+            # The writer: 1 MiB writes, in the kernel (sendfile), as fast as the page cache takes them.
+            src, dst = os.open(full, os.O_RDONLY), os.open(target, os.O_WRONLY)
+            os.lseek(dst, 0, os.SEEK_END)
+            size, off = os.fstat(src).st_size, 0
+            while off < size:
+                off += os.sendfile(dst, src, off, min(1 << 20, size - off))
+            os.close(src); os.close(dst)
+            writes.append(time.time() - t0)
+            f.wait_lines_in_sink(d + "/out.json", want)
+            follow_s = time.time() - t0
+            follow_cpu = (f.cpu() - c0) / ticks
+            f.stop()
+            ratios.append(batch_s / follow_s); follows.append(follow_s); batches.append(batch_s)
+            cpu_ratios.append(batch_cpu / follow_cpu)
+        ratios.sort(); cpu_ratios.sort(); writes.sort()
+        print("  %-7s appended at full speed, %s %d MB (the writer alone: %.2f s): follow %.2f-%.2f s, batch --jobs 1 %.2f-%.2f s: "
+              "%.2fx batch in time, %.2fx in CPU per byte (medians of %d)"
+              % (label, kind, os.path.getsize(full) / 1e6, writes[len(writes) // 2], min(follows), max(follows), min(batches),
+                 max(batches), ratios[len(ratios) // 2], cpu_ratios[len(cpu_ratios) // 2], rounds))
+
+
+def catchup(label, big, rounds=7):
+    """A follower started on a large plain CDR file (the big set: 16 days x 150,000 calls),
+    against `batch --jobs 1` on it; then a restart from its checkpoint at the end."""
+    import resource
+    d = fresh("catchup-%s" % label)
+    os.makedirs(d + "/logs")
+    for f in files_of(big, "telephony"):
+        os.link(f, d + "/logs/" + os.path.basename(f))
+    p = pipeline(d, [("telephony", "asterisk-cdr", d + "/logs/Master.csv*")], follow="emit_every: 100ms")
+    size = sum(os.path.getsize(f) for f in files_of(d, "logs"))
+    ratios, cpu_ratios, restarts = [], [], []
+    for _ in range(rounds):
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.time()
-        subprocess.run([binary, "batch", bp, "--jobs", "1", "--format", "json", "--output", d + "/batch.json"],
+        subprocess.run([binary, "batch", p, "--jobs", "1", "--format", "json", "--output", d + "/batch.json"],
                        check=True, stderr=subprocess.DEVNULL)
         batch_s = time.time() - t0
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        batch_cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
         want = json.load(open(d + "/batch.json"))["input"]["lines"]
-        open(target, "wb").close()
-        p = pipeline(d, [("telephony", "asterisk-cdr", d + "/logs/Master.csv*")], follow="emit_every: 100ms")
-        f = Follower(p, d)
-        time.sleep(1)
+        for leftover in ("state", "state.journal", "out.json"):
+            if os.path.exists(os.path.join(d, leftover)):
+                os.remove(os.path.join(d, leftover))
         t0 = time.time()
-        with open(target, "ab", buffering=0) as out, open(full, "rb") as inp:
-            while True:
-                chunk = inp.read(1 << 20)
-                if not chunk:
-                    break
-                out.write(chunk)
-        f.wait_lines(want, step=0.005)
-        follow_s = time.time() - t0
+        f = Follower(p, d)
+        f.wait_lines_in_sink(d + "/out.json", want)
+        follow_s, follow_cpu = time.time() - t0, f.cpu() / ticks
         f.stop()
-        print("  %-7s appended at full speed, %s %d MB: follow %.2f s, batch --jobs 1 %.2f s: %.2fx batch"
-              % (label, kind, os.path.getsize(full) / 1e6, follow_s, batch_s, batch_s / follow_s))
+        ratios.append(batch_s / follow_s); cpu_ratios.append(batch_cpu / follow_cpu)
+        os.remove(d + "/out.json")
+        t0 = time.time()
+        f = Follower(p, d)
+        f.wait_lines_in_sink(d + "/out.json", want, step=0.002)
+        restarts.append(time.time() - t0)
+        f.stop()
+    ratios.sort(); cpu_ratios.sort(); restarts.sort()
+    print("  %-7s catching up %d MB: %.2f-%.2fx batch --jobs 1 in time (median of %d: %.2fx), %.2fx in CPU per byte; "
+          "restart from its checkpoint at the end, to the first emission: %.0f ms"
+          % (label, size / 1e6, ratios[0], ratios[-1], rounds, ratios[len(ratios) // 2], cpu_ratios[len(cpu_ratios) // 2],
+             restarts[len(restarts) // 2] * 1000))
 
 
 def latency(label):
@@ -415,6 +489,8 @@ elif row == "checkpoint100":
     checkpoint_bytes("now", 300_000, 3)
 elif row == "restart-gzip":
     restart_gzip("now", sys.argv[5])
+elif row == "catchup":
+    catchup("now", sys.argv[5])
 elif row == "live":
     live("now", sys.argv[5])
 elif row == "latency":

@@ -25,6 +25,10 @@ public struct PartialAggregate: Sendable {
     /// Minute (UTC seconds / 60) -> counts; kept for `rollingSpanMinutes` before the watermark.
     var minuteCounters: [Int: Counters] = [:]
     static let rollingSpanMinutes = 25 * 60
+    /// The minute records are being counted in, not yet in `minuteCounters` (one dictionary
+    /// lookup per minute, not per record): `flushMinute` puts it there; `take` and `merge` do.
+    var openMinute = Int.min
+    var openMinuteCounts = Counters()
 
     /// Follow: what happened to the join since the checkpoint last written, in order, for its
     /// journal (`CheckpointJournal`); nil (batch, workers): not recorded.
@@ -44,7 +48,11 @@ public struct PartialAggregate: Sendable {
             i = window(containing: second)
         }
         hourCounters[i].count(event)
-        if tracksMinutes { minuteCounters[CivilTime.floorDiv(second, 60), default: Counters()].count(event) }
+        if tracksMinutes {
+            let minute = CivilTime.floorDiv(second, 60)
+            if minute != openMinute { openMinuteAt(minute) }
+            openMinuteCounts.count(event)
+        }
         if event.millis > maxMillis { maxMillis = event.millis }
         switch event.kind {
         case .reported:
@@ -64,11 +72,24 @@ public struct PartialAggregate: Sendable {
         hourCounters[i].lanes[0] &+= calls
         hourCounters[i].lanes[Counters.answeredLane] &+= answered
         if tracksMinutes {
-            var c = Counters()
-            c.lanes[0] = calls
-            c.lanes[Counters.answeredLane] = answered
-            minuteCounters[CivilTime.floorDiv(second, 60), default: Counters()] += c
+            let minute = CivilTime.floorDiv(second, 60)
+            if minute != openMinute { openMinuteAt(minute) }
+            openMinuteCounts.lanes[0] &+= calls
+            openMinuteCounts.lanes[Counters.answeredLane] &+= answered
         }
+    }
+
+    /// Puts the open minute's counts into `minuteCounters` and opens `minute`.
+    mutating func openMinuteAt(_ minute: Int) {
+        if openMinute != Int.min { minuteCounters[openMinute, default: Counters()] += openMinuteCounts }
+        openMinute = minute
+        openMinuteCounts = Counters()
+    }
+
+    /// Every minute's counts in `minuteCounters` (before they are read).
+    mutating func flushMinute() {
+        guard openMinute != Int.min else { return }
+        openMinuteAt(Int.min)
     }
 
     /// A record at `millis` was counted: the watermark moves.
@@ -101,6 +122,7 @@ public struct PartialAggregate: Sendable {
     /// This aggregate, leaving an empty one (same zone, same minute tracking) in its place:
     /// the caller then holds the only copy, which merges by moving its memory, not copying it.
     public mutating func take() -> PartialAggregate {
+        flushMinute()
         let taken = self
         self = PartialAggregate(reportZone: cursor.zone, tracksMinutes: tracksMinutes)
         return taken
@@ -154,6 +176,8 @@ public struct PartialAggregate: Sendable {
 
     /// Adds another worker's counts into this one.
     public mutating func merge(_ other: consuming PartialAggregate) {
+        flushMinute()
+        other.flushMinute()
         for (k, start) in other.hourStarts.enumerated() {
             hourCounters[index(ofHourStarting: start)] += other.hourCounters[k]
         }
@@ -172,6 +196,7 @@ public struct PartialAggregate: Sendable {
     /// Counts of the minutes from `firstMinute` through `lastMinute` (follow only).
     func counters(minutes firstMinute: Int, through lastMinute: Int) -> Counters {
         var c = Counters()
+        if openMinute != Int.min && openMinute >= firstMinute && openMinute <= lastMinute { c += openMinuteCounts }
         if lastMinute - firstMinute < minuteCounters.count {
             for m in firstMinute...lastMinute { if let x = minuteCounters[m] { c += x } }
         } else {

@@ -176,7 +176,9 @@ extension PartialAggregate {
         w.int(frozen.count)
         for f in frozen { f.key.encode(&w); w.int(f.millis) }
         w.int(maxMillis)
-        let minutes = minuteCounters.sorted { $0.key < $1.key }
+        var all = minuteCounters
+        if openMinute != Int.min { all[openMinute, default: Counters()] += openMinuteCounts }
+        let minutes = all.sorted { $0.key < $1.key }
         w.int(minutes.count)
         for (m, c) in minutes { w.int(m); c.encode(&w) }
     }

@@ -159,6 +159,7 @@ final class FollowState {
         var stream = checkpoint.calls[source].first ?? CallSegment(lateness: config.latenessMillis)
         checkpoint.calls[source] = []  // held once while it changes
         stream.observe(retained, into: &checkpoint.aggregate)
+        checkpoint.aggregate.flushMinute()
         stream.forgetHead()
         checkpoint.sources[source].lateDropped += lines.count - retained.count + stream.late
         stream.late = 0
