@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Follow mode at production scale (issue 14's table, the rows measured so far): the CPU a
-# follower takes with N idle files (last written an hour ago), with one line appended to one
-# of 1,000 files every 10 ms, its open descriptors, and the bytes it writes (checkpoints,
-# sinks) while nothing changes; then catching up and restarting on a large file.
+# Follow mode at production scale (issue 14's table): the CPU a follower takes with N idle
+# files (last written an hour ago), with one line appended to one of 1,000 files every 10 ms,
+# its open descriptors, and the bytes it writes (checkpoints, sinks) while nothing changes;
+# then the rows of Benchmarks/follow_rows.py: checkpoint bytes a day, catching up, restarts,
+# appending at full speed, write-to-/metrics latency, RSS over simulated days, 10,000 files.
 #
 #   Benchmarks/follow.sh [DIR] [SECONDS]
 #
 # DIR (default /tmp/aocpipe-follow-bench) gets one directory of files per set; each measure
 # runs SECONDS (default 20) after the follower has settled. Needs the release build, as
 # deployed (swift build -c release --static-swift-stdlib) and python3 (the line writer).
-# ONLY=catchup: the catching-up rows alone. BEFORE=DIR (a checkout of an earlier commit with its release build) measures that build
-# too, in the same run.
+# ROWS: which rows (default: idle checkpoint checkpoint100 catchup restart-gzip live latency
+# rss manyfiles; all but idle are Benchmarks/follow_rows.py, which says what each measures).
+# BEFORE=DIR (a checkout of an earlier commit with its release build) measures that build's
+# idle rows too, in the same run.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:-/tmp/aocpipe-follow-bench}
@@ -90,56 +93,26 @@ PY
              l, n, (wr == 1 ? "1 line/10 ms" : "idle"), 100 * c / t / s, f, w * 60 / s }'
 }
 
-# Catching up: a follower started on a large plain CDR file (CATCHUP_DAYS x 150,000 calls a
-# day, ~40 MB a day) against `batch --jobs 1` on it; then a restart from its checkpoint.
-catchup_days=${CATCHUP_DAYS:-16}
-big=$dir/big-$catchup_days
+# The big set for catching up, restarts and appending: 16 days x 150,000 calls a day of plain
+# CDR (~600 MB), generated once.
+big=$dir/big-16
 if [ ! -f "$big/truth.json" ]; then
-  rm -rf "$big"
-  "${builds[0]#*:}" generate --profile synthetic --out "$big" --force --days "$catchup_days" --calls-per-day 150000 \
+  "${builds[0]#*:}" generate --profile synthetic --out "$big" --force --days 16 --calls-per-day 150000 \
     --gzip 0 --cdr-style simple > /dev/null 2>&1
 fi
-now_ms() { date +%s%3N; }
-lines_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["input"]["lines"])' "$1" 2>/dev/null || echo 0; }
-catchup() {  # LABEL BIN
-  local label=$1 bin=$2 p=$dir/catchup-$1
-  rm -rf "$p"; mkdir -p "$p"
-  cat > "$p/p.yaml" <<YAML
-name: bench
-sources:
-  - { name: telephony, format: asterisk-cdr, paths: ["$big/telephony/Master.csv*"] }
-follow: { emit_every: 100ms }  # caught up is seen within 0.1 s
-checkpoint: { path: $p/state }
-sinks:
-  - { type: file, format: json, path: $p/out.json }
-YAML
-  local t0 t1 want
-  t0=$(now_ms); "$bin" batch "$p/p.yaml" --jobs 1 --format json --output "$p/batch.json" 2>/dev/null; t1=$(now_ms)
-  local batch_ms=$((t1 - t0)); want=$(lines_of "$p/batch.json")
-  for run in first restart; do
-    rm -f "$p/out.json"
-    t0=$(now_ms)
-    "$bin" follow "$p/p.yaml" --log-level warning > /dev/null 2> "$p/log" &
-    local pid=$!
-    while [ "$(lines_of "$p/out.json")" != "$want" ]; do sleep 0.02; done
-    t1=$(now_ms)
-    kill -TERM "$pid"; wait "$pid" || true
-    if [ "$run" = first ]; then
-      awk -v b="$batch_ms" -v f=$((t1 - t0)) -v l="$label" -v mb="$(du -m "$big/telephony" | cut -f1)" \
-        'BEGIN { printf "  %-7s catching up %d MB: follow %.2f s, batch --jobs 1 %.2f s: %.2fx batch\n", l, mb, f / 1000, b / 1000, b / f }'
-    else
-      awk -v f=$((t1 - t0)) -v l="$label" 'BEGIN { printf "  %-7s restart to caught up (plain, checkpoint at the end): %.2f s (to the first emission)\n", l, f / 1000 }'
-    fi
-  done
-}
 
 for n in 1 100 1000; do setup "$n"; done
 echo "follow.sh: $secs s per measure, $(nproc) cores"
+rows=${ROWS:-idle checkpoint checkpoint100 catchup restart-gzip live latency rss manyfiles}
 for b in "${builds[@]}"; do
   label=${b%%:*} bin=${b#*:}
-  if [ "${ONLY:-}" != catchup ]; then
+  case " $rows " in *" idle "*)
     for n in 1 100 1000; do measure "$label" "$bin" "$n" 0; done
-    measure "$label" "$bin" 1000 1
-  fi
-  catchup "$label" "$bin"
+    measure "$label" "$bin" 1000 1 ;;
+  esac
+  [ "$label" = now ] || continue  # the other rows read metrics an earlier build may not have
+  for row in $rows; do
+    [ "$row" = idle ] && continue
+    python3 "$here/Benchmarks/follow_rows.py" "$row" "$bin" "$dir" "$secs" "$big"
+  done
 done

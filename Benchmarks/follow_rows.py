@@ -399,7 +399,7 @@ def latency(label):
         time.sleep(1.5)
         lat = []
         n = 0
-        end = time.time() + secs
+        end = time.time() + max(secs, 60)  # enough writes for a p99
         with open(log, "ab", buffering=0) as out:
             while time.time() < end:
                 n += 1
@@ -411,7 +411,7 @@ def latency(label):
                 while f.value("aocpipe_source_lines_total") != n and time.time() - t0 < 10:
                     time.sleep(0.01)
                 lat.append(time.time() - t0)
-                time.sleep(random.uniform(0, 0.3))
+                time.sleep(random.uniform(0, 1.0 if emit == "1s" else 0.1))  # any phase of the emissions
         f.stop()
         lat.sort()
         p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]

@@ -551,9 +551,18 @@ import Testing
         let stamp = try httpGet(base + "/metrics").body.split(separator: "\n")
             .first { $0.hasPrefix("aocpipe_last_checkpoint_timestamp_seconds ") }.flatMap { Int($0.split(separator: " ")[1]) }
         #expect(stamp.map { abs($0 - Int(Date().timeIntervalSince1970)) <= 2 } == true, "confirmed current while idle")
+        func bytesWritten() throws -> Int? {
+            try httpGet(base + "/metrics").body.split(separator: "\n")
+                .first { $0.hasPrefix("aocpipe_checkpoint_written_bytes_total ") }.flatMap { Int($0.split(separator: " ")[1]) }
+        }
+        let idleBytes = try #require(try bytesWritten())
+        #expect(idleBytes > 0)
         writer.write(1)
         for _ in 0..<100 where written() == settled { usleep(20_000) }
         #expect(written() != settled, "a new line is checkpointed")
+        var grown = idleBytes
+        for _ in 0..<50 where grown == idleBytes { usleep(50_000); grown = try bytesWritten() ?? idleBytes }
+        #expect(grown > idleBytes, "the bytes it cost are counted")
     }
 
     /// inotify says which file was written, and only that one is read; a file matched through
