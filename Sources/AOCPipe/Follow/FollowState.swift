@@ -30,6 +30,8 @@ final class FollowState {
     /// Files that could not be read at the last read (for `/healthz`).
     private(set) var readErrors: [String: String] = [:]
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+    /// The storage of the last read's call lines, lent to the next file read (one for all).
+    private var spareCalls: [CallObservation] = []
     /// Decoded bytes one file may add in one read, so that one busy file cannot hold up the rest.
     static let budgetPerRead = 64 << 20
 
@@ -104,6 +106,7 @@ final class FollowState {
             }
             let read: Int
             do {
+                tail.lendCallBuffer(&spareCalls)
                 read = try tail.poll(buffer: buffer, budget: Self.budgetPerRead, eventTimes: eventTimes)
             } catch {
                 logger.error("cannot read", metadata: ["file": "\(tail.path)", "error": "\(error)"])
@@ -129,7 +132,7 @@ final class FollowState {
     /// Moves what a tail counted into the state, dropping records older than the retention.
     /// Its calls continue the source's: a call whose lines came in two polls is one call.
     private func absorb(_ tail: any Tail) -> Bool {
-        let result = tail.drain()
+        var result = tail.drain()
         for d in result.stats.damage { logger.warning("\(d)") }
         warnIfKeyless(result.stats, tail)
         if result.stats.malformedByReason[.badTime] != nil, warnedBadTime.insert(tail.path).inserted {
@@ -145,23 +148,35 @@ final class FollowState {
         if quarantinePath != nil { pendingSamples += result.samples }  // else counted, not kept
         guard result.stats.lines > 0 else { return false }
         checkpoint.sources[source].lateDropped += checkpoint.aggregate.merge(result.aggregate, retentionMillis: config.retentionMillis)
-        countCalls(result.callLines, source: source)
+        var lines = result.callLines
+        result.callLines = []  // `lines` holds the only reference: counted in place, then kept for the next read
+        countCalls(&lines, source: source)
+        if lines.capacity > spareCalls.capacity {
+            lines.removeAll(keepingCapacity: true)
+            spareCalls = lines
+        }
         return true
     }
 
     /// Makes calls of a source's call lines, in the order read: one stream per source, so a
     /// call whose lines came in two polls, two files or on both sides of a restart is one call.
-    private func countCalls(_ lines: [CallObservation], source: Int) {
+    private func countCalls(_ lines: inout [CallObservation], source: Int) {
         guard !lines.isEmpty else { return }
-        // Older than the retention: dropped, as the windows they would count in are.
-        let newest = checkpoint.aggregate.maxMillis, retention = config.retentionMillis
-        let retained = newest == Int.min ? lines : lines.filter { $0.millis >= newest - retention }
+        // Older than the retention: dropped, as the windows they would count in are (in
+        // place, and only when there are any).
+        let newest = checkpoint.aggregate.maxMillis, cutoff = newest &- config.retentionMillis
+        var expired = 0
+        if newest != Int.min, lines.contains(where: { $0.millis < cutoff }) {
+            let before = lines.count
+            lines.removeAll { $0.millis < cutoff }
+            expired = before - lines.count
+        }
         var stream = checkpoint.calls[source].first ?? CallSegment(lateness: config.latenessMillis)
         checkpoint.calls[source] = []  // held once while it changes
-        stream.observe(retained, into: &checkpoint.aggregate)
+        stream.observe(lines, into: &checkpoint.aggregate)
         checkpoint.aggregate.flushMinute()
         stream.forgetHead()
-        checkpoint.sources[source].lateDropped += lines.count - retained.count + stream.late
+        checkpoint.sources[source].lateDropped += expired + stream.late
         stream.late = 0
         checkpoint.calls[source] = [stream]
     }

@@ -12,6 +12,8 @@ protocol Tail: AnyObject {
     func poll(buffer: UnsafeMutableRawBufferPointer, budget: Int, eventTimes: ClosedRange<Int>) throws(InputError) -> Int
     /// Takes what was counted since the last call: aggregate, input stats, samples.
     func drain() -> FileResult
+    /// Uses `buffer`'s storage for the call lines of the next poll (`SourceWorker.lend`).
+    func lendCallBuffer(_ buffer: inout [CallObservation])
     /// How far it has been read, as a checkpoint records it.
     func position(complete: Bool) -> Checkpoint.FilePosition
     /// Bytes of the file consumed so far (compressed, for gzip).
@@ -59,6 +61,8 @@ final class TailedFile<Parser: LineParser>: Tail {
     }
 
     func drain() -> FileResult { reader.drain() }
+
+    func lendCallBuffer(_ buffer: inout [CallObservation]) { reader.sink.lend(&buffer) }
 
     func position(complete: Bool) -> Checkpoint.FilePosition {
         let committed = reader.committed

@@ -69,6 +69,15 @@ struct SourceWorker<Parser: LineParser>: LineSink {
         }
     }
 
+    /// Takes `buffer`'s storage (emptied) for the next call lines, if it is larger than the
+    /// worker's own (empty) one: follow lends one buffer to each file it reads in turn, so a
+    /// read of 64 MiB does not grow a new array from nothing, page by page.
+    mutating func lend(_ buffer: inout [CallObservation]) {
+        guard calls.isEmpty, buffer.capacity > calls.capacity else { return }
+        buffer.removeAll(keepingCapacity: true)
+        swap(&calls, &buffer)
+    }
+
     /// The call lines read since the last take.
     mutating func takeCalls() -> [CallObservation] {
         let taken = calls
