@@ -3,7 +3,7 @@
 into a growing gzip, appending at full speed, write-to-/metrics latency, RSS over simulated
 days, and 10,000 files under `ulimit -n 1024`. Run by follow.sh (see there); one row per line.
 
-    follow_rows.py ROW BIN DIR [SECONDS]
+    follow_rows.py ROW BIN DIR [SECONDS] [BIG]    (BIG: the big set follow.sh generates)
 
 ROW: checkpoint, checkpoint100, catchup, restart-gzip, live, latency, rss, manyfiles.
 """
