@@ -88,5 +88,15 @@ import Testing
         try whole.prefix(whole.count - 3).write(to: URL(fileURLWithPath: journal))
         #expect(try Checkpoint.load(from: path, for: config)?.encoded() == beforeAppend)
         #expect((try FileManager.default.attributesOfItem(atPath: journal)[.posixPermissions] as? Int) == 0o600)
+        // A journal removed by hand: the next checkpoint is a base, not a record appended to
+        // a file nobody would read back.
+        try FileManager.default.removeItem(atPath: journal)
+        let line = calls[...calls.firstIndex(of: 10)!]
+        let h = try #require(FileHandle(forWritingAtPath: dir.path + "/Master.csv"))
+        h.seekToEndOfFile(); h.write(Data(line)); try h.close()
+        _ = state.readAll()
+        #expect(state.save(with: checkpointer, force: true))
+        #expect(FileManager.default.fileExists(atPath: journal))
+        #expect(try Checkpoint.load(from: path, for: config)?.encoded() == state.checkpoint.encoded())
     }
 }

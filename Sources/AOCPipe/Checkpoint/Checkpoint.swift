@@ -159,10 +159,6 @@ public struct Checkpoint: Sendable {
         return f
     }
 
-    public func save(to path: String, crashPoint: ((AtomicFile.Stage) -> Void)? = nil) throws(AtomicFile.WriteError) {
-        try AtomicFile.write(encoded(), to: path, mode: AtomicFile.privateMode, crashPoint: crashPoint)
-    }
-
     /// Loads the checkpoint at `path` for `config`, with the records of its journal applied
     /// (`CheckpointJournal`): nil if there is none; an error if it is damaged, from a newer
     /// aocpipe, or from another pipeline.

@@ -60,9 +60,14 @@ public final class Checkpointer {
     /// Whether the file at `path` (and its journal) is still what this checkpointer last wrote.
     public var isStillOnDisk: Bool {
         guard let path, isBaseOnDisk(path) else { return false }
-        guard journaled else { return true }
+        return !journaled || isJournalOnDisk(path)
+    }
+
+    /// Whether the journal beside `path` is as long as this checkpointer left it (one removed,
+    /// cut or replaced by hand would lose the records appended to it: then a base is written).
+    private func isJournalOnDisk(_ path: String) -> Bool {
         var st = stat()
-        return stat(CheckpointJournal.path(for: path), &st) == 0 && Int(st.st_size) == journalBytes
+        return stat(CheckpointJournal.path(for: path), &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && Int(st.st_size) == journalBytes
     }
 
     /// Whether the base at `path` is still the one last written (a journal appended to another
@@ -92,7 +97,7 @@ public final class Checkpointer {
         writes += 1
         let crash = crashPoint.flatMap { $0.write == writes ? $0.stage : nil }
         if journaled, let baseline, checkpoint.aggregate.joinChanges != nil,
-           journalBytes < max(baseBytes, journalAllowance), isBaseOnDisk(path) {
+           journalBytes < max(baseBytes, journalAllowance), isBaseOnDisk(path), isJournalOnDisk(path) {
             try append(CheckpointJournal.frame(checkpoint.journalRecord(since: baseline)), to: path, crash: crash)
         } else {
             written = nil
@@ -142,7 +147,8 @@ public final class Checkpointer {
 }
 
 /// Crash tests: the process dies inside its `write`-th checkpoint write, before or after the
-/// rename (a journal record: half written, or just after it), as a power cut would. Handed in by the command line (`AOCPIPE_TEST_CRASH_IN_CHECKPOINT`).
+/// rename (a journal record: half written, or just after it), as a power cut would. Handed in
+/// by the command line (`AOCPIPE_TEST_CRASH_IN_CHECKPOINT`).
 public struct CrashPoint: Sendable {
     public var stage: AtomicFile.Stage
     public var write: Int
