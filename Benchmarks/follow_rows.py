@@ -7,7 +7,7 @@ days, and 10,000 files under `ulimit -n 1024`. Run by follow.sh (see there); one
 
 ROW: checkpoint, checkpoint100, catchup, restart-gzip, live, latency, rss, manyfiles.
 """
-import json, os, random, re, shutil, signal, socket, subprocess, sys, time, zlib
+import json, os, random, re, resource, shutil, signal, socket, subprocess, sys, time, zlib
 
 row, binary, base = sys.argv[1], sys.argv[2], sys.argv[3]
 secs = float(sys.argv[4]) if len(sys.argv) > 4 else 20
@@ -128,6 +128,25 @@ class Follower:
         self.log.close()
 
 
+def run_batch(p, d):
+    """`batch --jobs 1` on pipeline `p`: (seconds, CPU seconds, lines read)."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.time()
+    subprocess.run([binary, "batch", p, "--jobs", "1", "--format", "json", "--output", d + "/batch.json"],
+                   check=True, stderr=subprocess.DEVNULL)
+    seconds = time.time() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
+    return seconds, cpu, json.load(open(d + "/batch.json"))["input"]["lines"]
+
+
+def forget_follower(d):
+    """A follower in `d` starts over: no checkpoint, no sink output."""
+    for leftover in ("state", "state.journal", "out.json"):
+        if os.path.exists(os.path.join(d, leftover)):
+            os.remove(os.path.join(d, leftover))
+
+
 def count_lines(paths):
     n = 0
     for p in paths:
@@ -169,18 +188,25 @@ def checkpoint_bytes(label, calls, history_days):
     per_day = len(cdr) + len(frz)
     compress = 50  # 5 s intervals in 100 ms
     rate = per_day / 86400 * compress
-    b0, c0, t0 = f.value("aocpipe_checkpoint_written_bytes_total"), f.cpu(), time.time()
+    b0, t0 = f.value("aocpipe_checkpoint_written_bytes_total"), time.time()
     out_c, out_f = open(live_cdr, "ab", buffering=0), open(live_freeze, "ab", buffering=0)
-    k, written = 0, 0
-    while time.time() - t0 < secs:
-        due = int((time.time() - t0) * rate)
-        while written < due:
-            if random.random() < len(frz) / per_day:
-                out_f.write(frz[written % len(frz)])
-            else:
-                out_c.write(cdr[written % len(cdr)])
-            written += 1
-        time.sleep(0.005)
+    written = 0
+
+    def feed(rate, seconds):
+        """Appends the next day's lines at `rate` a second for `seconds`, either log at its share."""
+        nonlocal written
+        start, begun = written, time.time()
+        while time.time() - begun < seconds:
+            due = start + int((time.time() - begun) * rate)
+            while written < due:
+                if random.random() < len(frz) / per_day:
+                    out_f.write(frz[written % len(frz)])
+                else:
+                    out_c.write(cdr[written % len(cdr)])
+                written += 1
+            time.sleep(0.005)
+
+    feed(rate, secs)
     time.sleep(0.5)
     elapsed = time.time() - t0
     b1 = f.value("aocpipe_checkpoint_written_bytes_total")
@@ -201,21 +227,30 @@ def checkpoint_bytes(label, calls, history_days):
                      checkpoint=every)
         f = Follower(p, d)
         time.sleep(2)
-        c0, t0, start_written = f.cpu(), time.time(), written
-        while time.time() - t0 < secs:
-            due = start_written + int((time.time() - t0) * rate)
-            while written < due:
-                if random.random() < len(frz) / per_day:
-                    out_f.write(frz[written % len(frz)])
-                else:
-                    out_c.write(cdr[written % len(cdr)])
-                written += 1
-            time.sleep(0.01)
+        c0, t0 = f.cpu(), time.time()
+        feed(rate, secs)
         cpus.append(100 * (f.cpu() - c0) / ticks / (time.time() - t0))
         f.stop()
     print("  %-7s checkpoint, %d calls/day, %d days kept (base %.2f MB, %d lines a day): %.0f bytes a record, "
           "%.1f MB/day with bases; at that rate (defaults) the follower takes %.2f%% of a core, %.2f%% without checkpoints"
           % (label, calls, history_days, base_size / 1e6, per_day, per_record, per_day_bytes / 1e6, cpus[0], cpus[1]))
+
+
+def text_chunks(text_paths, mb):
+    """`mb` MB of the CDR text of `text_paths` (read again from the first when they run out), in
+    1 MiB chunks, the last cut after a whole line."""
+    left = mb * 1_000_000
+    while left > 0:
+        for t in text_paths:
+            with open(t, "rb") as f:
+                while left > 0:
+                    chunk = f.read(1 << 20)
+                    if not chunk:
+                        break
+                    if left < len(chunk):
+                        chunk = chunk[:chunk[:left].rfind(b"\n") + 1] or chunk[:chunk.find(b"\n") + 1]
+                    left -= len(chunk)
+                    yield chunk
 
 
 def growing_gzip(path, text_paths, mb):
@@ -224,38 +259,18 @@ def growing_gzip(path, text_paths, mb):
     if os.path.exists(path + ".done"):
         return
     z = zlib.compressobj(6, zlib.DEFLATED, 31)
-    left = mb * 1_000_000
     with open(path, "wb") as out:
-        while left > 0:
-            for t in text_paths:
-                with open(t, "rb") as f:
-                    while left > 0:
-                        chunk = f.read(1 << 20)
-                        if not chunk:
-                            break
-                        if left < len(chunk):  # the last: cut after a whole line
-                            chunk = chunk[:chunk[:left].rfind(b"\n") + 1] or chunk[:chunk.find(b"\n") + 1]
-                        out.write(z.compress(chunk) + z.flush(zlib.Z_SYNC_FLUSH))
-                        left -= len(chunk)
+        for chunk in text_chunks(text_paths, mb):
+            out.write(z.compress(chunk) + z.flush(zlib.Z_SYNC_FLUSH))
     open(path + ".done", "w").close()
 
 
 def plain_file(path, text_paths, mb):
     if os.path.exists(path + ".done"):
         return
-    left = mb * 1_000_000
     with open(path, "wb") as out:
-        while left > 0:
-            for t in text_paths:
-                with open(t, "rb") as f:
-                    while left > 0:
-                        chunk = f.read(1 << 20)
-                        if not chunk:
-                            break
-                        if left < len(chunk):
-                            chunk = chunk[:chunk[:left].rfind(b"\n") + 1] or chunk[:chunk.find(b"\n") + 1]
-                        out.write(chunk)
-                        left -= len(chunk)
+        for chunk in text_chunks(text_paths, mb):
+            out.write(chunk)
     open(path + ".done", "w").close()
 
 
@@ -310,18 +325,8 @@ def live(label, big, rounds=5):
         bp = pipeline(d + "/full", [("telephony", "asterisk-cdr", full)])
         ratios, follows, batches, cpu_ratios, writes = [], [], [], [], []
         for _ in range(rounds):
-            import resource
-            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            t0 = time.time()
-            subprocess.run([binary, "batch", bp, "--jobs", "1", "--format", "json", "--output", d + "/batch.json"],
-                           check=True, stderr=subprocess.DEVNULL)
-            batch_s = time.time() - t0
-            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            batch_cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
-            want = json.load(open(d + "/batch.json"))["input"]["lines"]
-            for leftover in ("state", "state.journal", "out.json"):
-                if os.path.exists(os.path.join(d, leftover)):
-                    os.remove(os.path.join(d, leftover))
+            batch_s, batch_cpu, want = run_batch(bp, d)
+            forget_follower(d)
             open(target, "wb").close()
             p = pipeline(d, [("telephony", "asterisk-cdr", d + "/logs/Master.csv*")], follow="emit_every: 100ms")
             f = Follower(p, d)
@@ -351,7 +356,6 @@ def live(label, big, rounds=5):
 def catchup(label, big, rounds=7):
     """A follower started on a large plain CDR file (the big set: 16 days x 150,000 calls),
     against `batch --jobs 1` on it; then a restart from its checkpoint at the end."""
-    import resource
     d = fresh("catchup-%s" % label)
     os.makedirs(d + "/logs")
     for f in files_of(big, "telephony"):
@@ -360,17 +364,8 @@ def catchup(label, big, rounds=7):
     size = sum(os.path.getsize(f) for f in files_of(d, "logs"))
     ratios, cpu_ratios, restarts = [], [], []
     for _ in range(rounds):
-        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.time()
-        subprocess.run([binary, "batch", p, "--jobs", "1", "--format", "json", "--output", d + "/batch.json"],
-                       check=True, stderr=subprocess.DEVNULL)
-        batch_s = time.time() - t0
-        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        batch_cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
-        want = json.load(open(d + "/batch.json"))["input"]["lines"]
-        for leftover in ("state", "state.journal", "out.json"):
-            if os.path.exists(os.path.join(d, leftover)):
-                os.remove(os.path.join(d, leftover))
+        batch_s, batch_cpu, want = run_batch(p, d)
+        forget_follower(d)
         t0 = time.time()
         f = Follower(p, d)
         f.wait_lines_in_sink(d + "/out.json", want)

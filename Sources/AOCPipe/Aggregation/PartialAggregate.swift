@@ -159,18 +159,23 @@ public struct PartialAggregate: Sendable {
     /// Releases windows that end at or before `cutoff` (UTC seconds), with their freeze events.
     public mutating func expire(before cutoff: Int) {
         guard hourStarts.contains(where: { $0 + 3600 <= cutoff }) else { return }
+        keepHours { $0 + 3600 > cutoff }
+        // Frozen events go with their hour window: before the first hour kept.
+        let reportsBefore = cutoff * 1000, freezesBefore = (hourStarts.min() ?? cutoff) * 1000
+        join.expire(reportsBefore: reportsBefore, freezesBefore: freezesBefore)
+        joinChanges?.append(.expired(reportsBefore: reportsBefore, freezesBefore: freezesBefore))
+    }
+
+    /// Drops the hour windows whose start `keep` refuses, in order (the join is the caller's).
+    mutating func keepHours(where keep: (Int) -> Bool) {
         var starts: [Int] = [], counters: [Counters] = []
-        for (k, start) in hourStarts.enumerated() where start + 3600 > cutoff {
+        for (k, start) in hourStarts.enumerated() where keep(start) {
             starts.append(start)
             counters.append(hourCounters[k])
         }
         hourStarts = starts
         hourCounters = counters
         hourIndex = Dictionary(uniqueKeysWithValues: starts.enumerated().map { ($1, $0) })
-        // Frozen events go with their hour window: before the first hour kept.
-        let reportsBefore = cutoff * 1000, freezesBefore = (starts.min() ?? cutoff) * 1000
-        join.expire(reportsBefore: reportsBefore, freezesBefore: freezesBefore)
-        joinChanges?.append(.expired(reportsBefore: reportsBefore, freezesBefore: freezesBefore))
         cachedLow = 1; cachedHigh = 0
     }
 

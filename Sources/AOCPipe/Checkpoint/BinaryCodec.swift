@@ -144,6 +144,25 @@ extension CaseKey {
     }
 }
 
+extension ByteWriter {
+    /// Events of the latency join (case id, time), as the checkpoint and its journal hold them.
+    mutating func joinEntries(_ entries: [(key: CaseKey, millis: Int)]) {
+        int(entries.count)
+        for e in entries { e.key.encode(&self); int(e.millis) }
+    }
+}
+
+extension ByteReader {
+    /// Events of the latency join written by `ByteWriter.joinEntries`, each handed to `add`.
+    mutating func joinEntries(_ add: (CaseKey, Int) -> Void) throws(Truncated) {
+        for _ in 0..<(try count()) {
+            let key = try CaseKey.decode(&self)
+            guard !key.isEmpty else { throw Truncated() }
+            add(key, try time())
+        }
+    }
+}
+
 extension Counters {
     /// Every metric of the list in its order (the derived `calls_unanswered` too: the format
     /// keeps seven numbers, and a reader checks that they agree).
@@ -169,12 +188,8 @@ extension PartialAggregate {
         w.int(hourStarts.count)
         for (start, c) in zip(hourStarts, hourCounters) { w.int(start); c.encode(&w) }
         // Sorted, so the same state always encodes to the same bytes.
-        let reported = join.reportEntries().sorted { ($0.millis, $0.key) < ($1.millis, $1.key) }
-        w.int(reported.count)
-        for (key, t) in reported { key.encode(&w); w.int(t) }
-        let frozen = join.freezeEntries().sorted { ($0.millis, $0.key) < ($1.millis, $1.key) }
-        w.int(frozen.count)
-        for f in frozen { f.key.encode(&w); w.int(f.millis) }
+        w.joinEntries(join.reportEntries().sorted { ($0.millis, $0.key) < ($1.millis, $1.key) })
+        w.joinEntries(join.freezeEntries().sorted { ($0.millis, $0.key) < ($1.millis, $1.key) })
         w.int(maxMillis)
         var all = minuteCounters
         if openMinute != Int.min { all[openMinute, default: Counters()] += openMinuteCounts }
@@ -190,16 +205,8 @@ extension PartialAggregate {
             guard a.hourIndex[start] == nil else { throw ByteReader.Truncated() }
             a.hourCounters[a.index(ofHourStarting: start)] = try Counters.decode(&r)
         }
-        for _ in 0..<(try r.count()) {
-            let key = try CaseKey.decode(&r)
-            guard !key.isEmpty else { throw ByteReader.Truncated() }
-            a.join.report(key, try r.time())
-        }
-        for _ in 0..<(try r.count()) {
-            let key = try CaseKey.decode(&r)
-            guard !key.isEmpty else { throw ByteReader.Truncated() }
-            a.join.freeze(key, try r.time())
-        }
+        try r.joinEntries { a.join.report($0, $1) }
+        try r.joinEntries { a.join.freeze($0, $1) }
         a.maxMillis = try r.time(sentinel: true)
         for _ in 0..<(try r.count()) {
             let m = try r.time()

@@ -147,10 +147,8 @@ extension Checkpoint {
             switch change {
             case .added(let reports, let freezes):
                 w.int(0)
-                w.int(reports.count)
-                for r in reports { r.key.encode(&w); w.int(r.millis) }
-                w.int(freezes.count)
-                for f in freezes { f.key.encode(&w); w.int(f.millis) }
+                w.joinEntries(reports)
+                w.joinEntries(freezes)
             case .expired(let reportsBefore, let freezesBefore):
                 w.int(1)
                 w.int(reportsBefore); w.int(freezesBefore)
@@ -193,16 +191,7 @@ extension Checkpoint {
         aggregate.maxMillis = try r.time(sentinel: true)
         var gone = Set<Int>()
         for _ in 0..<(try r.count()) { gone.insert(try r.time()) }
-        if !gone.isEmpty {
-            var starts: [Int] = [], counters: [Counters] = []
-            for (k, start) in aggregate.hourStarts.enumerated() where !gone.contains(start) {
-                starts.append(start)
-                counters.append(aggregate.hourCounters[k])
-            }
-            aggregate.hourStarts = starts
-            aggregate.hourCounters = counters
-            aggregate.hourIndex = Dictionary(uniqueKeysWithValues: starts.enumerated().map { ($1, $0) })
-        }
+        if !gone.isEmpty { aggregate.keepHours { !gone.contains($0) } }
         for _ in 0..<(try r.count()) {
             let start = try r.time()
             aggregate.hourCounters[aggregate.index(ofHourStarting: start)] = try Counters.decode(&r)
@@ -216,16 +205,8 @@ extension Checkpoint {
         for _ in 0..<(try r.count()) {
             switch try r.int() {
             case 0:
-                for _ in 0..<(try r.count()) {
-                    let key = try CaseKey.decode(&r)
-                    guard !key.isEmpty else { throw ByteReader.Truncated() }
-                    aggregate.join.report(key, try r.time())
-                }
-                for _ in 0..<(try r.count()) {
-                    let key = try CaseKey.decode(&r)
-                    guard !key.isEmpty else { throw ByteReader.Truncated() }
-                    aggregate.join.freeze(key, try r.time())
-                }
+                try r.joinEntries { aggregate.join.report($0, $1) }
+                try r.joinEntries { aggregate.join.freeze($0, $1) }
             case 1:
                 aggregate.join.expire(reportsBefore: try r.time(), freezesBefore: try r.time())
             default:

@@ -72,12 +72,18 @@ final class ZlibEngine: InflateEngine {
     init(path: String, blocks: Bool = false) throws(InputError) {
         self.path = path
         self.blocks = blocks
-        stream = .allocate(capacity: 1)
+        stream = try Self.stream(path: path, raw: false)
+    }
+
+    /// A z_stream for a gzip member (`raw`: deflate data inside one, from an access point).
+    private static func stream(path: String, raw: Bool) throws(InputError) -> UnsafeMutablePointer<z_stream> {
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
-        guard czlib_inflate_init_gzip(stream) == Z_OK else {
+        guard (raw ? czlib_inflate_init_raw(stream) : czlib_inflate_init_gzip(stream)) == Z_OK else {
             stream.deallocate()
             throw InputError.decoderFailed(path: path, message: "zlib inflateInit2 failed")
         }
+        return stream
     }
 
     /// Goes on inside a member at `point`: `lastByte` is the byte before the point's file
@@ -86,12 +92,7 @@ final class ZlibEngine: InflateEngine {
     init(path: String, resumingAt point: AccessPoint, lastByte: UInt8, length: Int, blocks: Bool) throws(InputError) {
         self.path = path
         self.blocks = blocks
-        stream = .allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        guard czlib_inflate_init_raw(stream) == Z_OK else {
-            stream.deallocate()
-            throw InputError.decoderFailed(path: path, message: "zlib inflateInit2 failed")
-        }
+        stream = try Self.stream(path: path, raw: true)
         resumed = (point.crc, UInt32(truncatingIfNeeded: length))
         let primed = point.bits == 0 ? Z_OK : inflatePrime(stream, Int32(point.bits), Int32(lastByte >> (8 - point.bits)))
         let windowSet = point.window.withUnsafeBufferPointer { inflateSetDictionary(stream, $0.baseAddress, uInt($0.count)) }
